@@ -230,7 +230,11 @@ impl Sandbox for FakeSandbox {
 
     async fn snapshot(&self, name: &str) -> Result<String, SandboxError> {
         self.check_open()?;
-        Ok(format!("{name}:fake-snapshot"))
+        // like the engine: a name with a tag is the image's name; a bare repository gets one
+        Ok(match name.rsplit_once(':') {
+            Some((_, tag)) if !tag.contains('/') => name.to_string(),
+            _ => format!("{name}:fake-snapshot"),
+        })
     }
 
     async fn close(&self) -> Result<(), SandboxError> {

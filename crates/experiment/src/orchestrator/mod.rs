@@ -204,6 +204,51 @@ impl Orchestrator {
         })
     }
 
+    /// Remove the snapshot images that an earlier process of this run committed but never
+    /// recorded in a finished rollout (it was killed in between): announced by a
+    /// `snapshot_started` event, referenced by no stored rollout. Snapshots that a stored
+    /// rollout references are kept for grading, which removes them. Failures to remove are
+    /// warnings: a leftover image costs disk, not correctness.
+    async fn remove_orphan_snapshots(&self) {
+        let mut orphans = std::collections::BTreeSet::new();
+        for r in self.store.replayed() {
+            let Event::SnapshotStarted { key, image } = &r.event else {
+                continue;
+            };
+            let recorded = self
+                .store
+                .peek::<RolloutRecord>(crate::store::Kind::Rollout, key)
+                .is_some_and(|rec| {
+                    matches!(
+                        &rec.trajectory.submission,
+                        Some(agentscale_core::submission::Submission::ContainerState {
+                            snapshot_image: Some(i),
+                            ..
+                        }) if i == image
+                    )
+                });
+            if !recorded {
+                orphans.insert(image.clone());
+            }
+        }
+        let mut removed = 0usize;
+        for image in &orphans {
+            match self.backends.provider.remove_image(image).await {
+                Ok(()) => removed += 1,
+                Err(e) => self.progress.warn(format!(
+                    "could not remove {image}, a snapshot left by an interrupted earlier \
+                     process of this run: {e}"
+                )),
+            }
+        }
+        if removed > 0 {
+            tracing::info!(
+                "removed {removed} snapshot image(s) left by an interrupted earlier process of \
+                 this run"
+            );
+        }
+    }
+
     /// The systems of the run.
     pub fn systems(&self) -> &[System] {
         &self.systems
@@ -238,6 +283,7 @@ impl Orchestrator {
                 self.store.resume_info().events
             ));
         }
+        self.remove_orphan_snapshots().await;
         self.plan();
         self.progress.set_tasks(self.tasks.len() as u64);
         let parallel = (self.containers.available_permits() + 2).max(2);

@@ -245,6 +245,13 @@ impl Orchestrator {
             .map_err(|e| AttemptError::Harness(RunError::Agent(e.to_string())))?;
         if bench == Benchmark::TerminalBench && !t.is_infra_failure() {
             let name = snapshot_name(key);
+            self.store
+                .event(Event::SnapshotStarted {
+                    key: key.to_string(),
+                    image: name.clone(),
+                })
+                .await
+                .map_err(|e| AttemptError::Harness(e.into()))?;
             match sandbox.snapshot(&name).await {
                 Ok(image) => {
                     let changed = match &t.submission {

@@ -55,6 +55,15 @@ pub enum Event {
         /// True when it was given up on after repeated infrastructure failures.
         infra: bool,
     },
+    /// A Terminal-Bench rollout's container is about to be committed to `image`. Written
+    /// (durably) before the commit, so that an image left by a process killed between the
+    /// commit and the rollout's record can be found and removed when the run resumes.
+    SnapshotStarted {
+        /// The rollout's key.
+        key: String,
+        /// The image name the container is committed to.
+        image: String,
+    },
     /// A summary is stored (`summaries/<key>.json`).
     SummaryFinished {
         /// The summary's key.

@@ -82,3 +82,107 @@ async fn demo_tasks_run_end_to_end_in_docker() {
     }
     assert_eq!(snapshots, 4);
 }
+
+fn docker_ok(args: &[&str]) -> bool {
+    std::process::Command::new("docker")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// A process killed between committing a Terminal-Bench container and recording the rollout
+/// leaves a snapshot image that no record names. The `snapshot_started` event written before
+/// the commit lets the resumed run find it and remove it; the snapshots of recorded rollouts
+/// are kept for grading (which removes them in turn).
+#[tokio::test]
+async fn a_resumed_run_removes_snapshots_an_earlier_process_left_unrecorded() {
+    use agentscale_experiment::store::{Event, EventRecord};
+    if !testenv::docker_image_available(
+        "a_resumed_run_removes_snapshots_an_earlier_process_left_unrecorded",
+        &testenv::base_image(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let request = RunRequest {
+        target: testenv::workspace_root().join("configs/demo.toml"),
+        overrides: vec![
+            format!("experiment.output={}", dir.path().join("out").display()),
+            "dataset.ids=[\"csv-report\"]".into(),
+            "scaling.n=2".into(),
+            "scaling.k=1".into(),
+            "scaling.votes=1".into(),
+        ],
+        ..RunRequest::default()
+    };
+    let run_dir = prepare(&request, None).await.unwrap().run_dir;
+
+    // the image an interrupted process committed: a tiny real image under a snapshot name
+    let orphan = format!("agentscale/snapshot:orphan-test-{}", std::process::id());
+    let root = dir.path().join("rootfs");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("marker"), "left behind").unwrap();
+    let tar = dir.path().join("rootfs.tar");
+    assert!(
+        std::process::Command::new("tar")
+            .arg("-cf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(&root)
+            .arg(".")
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(docker_ok(&["import", &tar.display().to_string(), &orphan]));
+    let events = run_dir.join("events.jsonl");
+    let before = std::fs::read_to_string(&events).unwrap_or_default();
+    let line = EventRecord {
+        seq: before.lines().count() as u64,
+        t_ms: 0,
+        event: Event::SnapshotStarted {
+            key: "csv-report-i0-r0-interrupted".into(),
+            image: orphan.clone(),
+        },
+    };
+    std::fs::write(
+        &events,
+        format!("{before}{}\n", serde_json::to_string(&line).unwrap()),
+    )
+    .unwrap();
+
+    let p = prepare(&request, None).await.unwrap();
+    assert!(p.resumed);
+    let s = p.run().await.unwrap();
+    let gone = !docker_ok(&["image", "inspect", &orphan]);
+    if !gone {
+        docker_ok(&["rmi", "-f", &orphan]);
+    }
+    assert!(gone, "the unrecorded snapshot {orphan} was not removed");
+    assert!(s.complete, "{:?}", s.failed_tasks);
+    // every snapshot this run committed was announced first, and none is left
+    let text = std::fs::read_to_string(&events).unwrap();
+    let announced: Vec<String> = text
+        .lines()
+        .filter_map(
+            |l| match serde_json::from_str::<EventRecord>(l).unwrap().event {
+                Event::SnapshotStarted { image, .. } if image != orphan => Some(image),
+                _ => None,
+            },
+        )
+        .collect();
+    assert_eq!(
+        announced.len(),
+        4,
+        "2 rollouts x 2 iterations: {announced:?}"
+    );
+    for image in &announced {
+        assert!(
+            !docker_ok(&["image", "inspect", image]),
+            "snapshot {image} left"
+        );
+    }
+}
