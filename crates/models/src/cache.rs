@@ -1,6 +1,12 @@
 //! The opt-in response cache: [`ResponseCache`] stores replies on disk, one JSON file per
 //! request, and [`Cached`] is the layer that consults it.
 //!
+//! In the full stack the lookup and the store are two layers: [`Cached::lookup_only`] sits
+//! outside the retry and rate-limit layers (a hit takes no concurrency slot and counts against
+//! no rate limit) and [`StoreReplies`] sits inside the rate limiter, so a reply is on disk
+//! before its concurrency slot is released. A process killed at any moment has then lost at
+//! most the calls holding a slot: a reply that had arrived is never requested again.
+//!
 //! The key ([`cache_key`]) is a hash of the endpoint, the model, the messages, the sampling
 //! parameters, the tools and the request's `sample_index` — never the API key — so N samples
 //! at temperature > 0 stay N distinct samples and a rerun reuses each. Files are written
@@ -179,6 +185,9 @@ pub struct Cached<M> {
     inner: M,
     cache: Option<std::sync::Arc<ResponseCache>>,
     endpoint: String,
+    /// Whether this layer stores replies itself (false when a [`StoreReplies`] layer inside
+    /// does it).
+    store: bool,
 }
 
 impl<M: Model> Cached<M> {
@@ -192,6 +201,20 @@ impl<M: Model> Cached<M> {
             inner,
             cache,
             endpoint: endpoint.into(),
+            store: true,
+        }
+    }
+
+    /// Wrap `inner` for lookups only: replies are stored by a [`StoreReplies`] layer inside
+    /// `inner` (with the same cache and endpoint).
+    pub fn lookup_only(
+        inner: M,
+        cache: Option<std::sync::Arc<ResponseCache>>,
+        endpoint: impl Into<String>,
+    ) -> Self {
+        Self {
+            store: false,
+            ..Self::new(inner, cache, endpoint)
         }
     }
 
@@ -226,10 +249,58 @@ impl<M: Model> Model for Cached<M> {
             return Ok(r);
         }
         let r = self.inner.complete(req).await?;
-        let c = cache.clone();
-        let model = self.inner.name().to_string();
-        let stored = r.clone();
-        let _ = tokio::task::spawn_blocking(move || c.put(&key, &model, &stored)).await;
+        if self.store {
+            store(cache, key, self.inner.name(), &r).await;
+        }
+        Ok(r)
+    }
+}
+
+/// Write one reply to the cache off the async threads (failures are logged and counted).
+async fn store(cache: &std::sync::Arc<ResponseCache>, key: String, model: &str, r: &ModelResponse) {
+    let c = cache.clone();
+    let model = model.to_string();
+    let stored = r.clone();
+    let _ = tokio::task::spawn_blocking(move || c.put(&key, &model, &stored)).await;
+}
+
+/// The store half of the cache: every successful reply of `inner` is written to the cache
+/// before it is returned. Placed under the rate limiter, it keeps the concurrency slot until
+/// the reply is durable (see the module docs); [`Cached::lookup_only`] does the lookups.
+#[derive(Debug)]
+pub struct StoreReplies<M> {
+    inner: M,
+    cache: Option<std::sync::Arc<ResponseCache>>,
+    endpoint: String,
+}
+
+impl<M: Model> StoreReplies<M> {
+    /// Wrap `inner`; `endpoint` must be the one the lookup layer keys with.
+    pub fn new(
+        inner: M,
+        cache: Option<std::sync::Arc<ResponseCache>>,
+        endpoint: impl Into<String>,
+    ) -> Self {
+        Self {
+            inner,
+            cache,
+            endpoint: endpoint.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl<M: Model> Model for StoreReplies<M> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn complete(&self, req: &ModelRequest) -> Result<ModelResponse, ModelError> {
+        let r = self.inner.complete(req).await?;
+        if let Some(cache) = &self.cache {
+            let key = cache_key(&self.endpoint, self.inner.name(), req);
+            store(cache, key, self.inner.name(), &r).await;
+        }
         Ok(r)
     }
 }
@@ -283,5 +354,37 @@ mod tests {
         assert!(again.cached);
         assert_eq!(cache.stats().hits, 1);
         assert_eq!(cache.stats().writes, 1);
+    }
+
+    #[tokio::test]
+    async fn split_lookup_and_store_behave_as_one_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = std::sync::Arc::new(ResponseCache::new(dir.path()));
+        let m = Cached::lookup_only(
+            StoreReplies::new(
+                ScriptedModel::from_replies("m", ["one", "two"]),
+                Some(cache.clone()),
+                "e",
+            ),
+            Some(cache.clone()),
+            "e",
+        );
+        let req = ModelRequest::new(vec![Message::user("hi")]);
+        let first = m.complete(&req).await.unwrap();
+        assert!(!first.cached);
+        assert_eq!(
+            cache.stats().writes,
+            1,
+            "the inner layer stores the reply once"
+        );
+        let again = m.complete(&req).await.unwrap();
+        assert_eq!(again.message.content, "one");
+        assert!(again.cached);
+        let mut other = req.clone();
+        other.sample_index = 1;
+        let second = m.complete(&other).await.unwrap();
+        assert_eq!(second.message.content, "two");
+        assert_eq!(cache.stats().writes, 2);
+        assert_eq!(cache.stats().hits, 1);
     }
 }

@@ -1,6 +1,7 @@
 //! [`ModelConfig`]: one `[[models]]` entry of an experiment config, its validation
 //! ([`ModelConfig::check`]) and the builder of the full layer stack
-//! ([`ModelConfig::build`]): `Accounted<Cached<Retry<RateLimited<Priced<ApiClient>>>>>`.
+//! ([`ModelConfig::build`]): `Accounted<Cached<Retry<RateLimited<StoreReplies<Priced<ApiClient>>>>>>`: the cache is
+//! looked up outside the retry and rate limits and written inside the concurrency slot.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::accounting::{Accounted, Ledger};
-use crate::cache::{Cached, ResponseCache};
+use crate::cache::{Cached, ResponseCache, StoreReplies};
 use crate::client::{ApiClient, ClientOptions, MaxTokensParam, Provider};
 use crate::http::{ClientBuildError, header_map, normalize_base_url};
 use crate::limit::{LimiterRegistry, Limits, RateLimited};
@@ -166,7 +167,7 @@ impl Default for StackOptions {
 }
 
 /// The full stack a [`ModelConfig`] builds.
-pub type ModelStack = Accounted<Cached<Retry<RateLimited<Priced<ApiClient>>>>>;
+pub type ModelStack = Accounted<Cached<Retry<RateLimited<StoreReplies<Priced<ApiClient>>>>>>;
 
 impl ModelConfig {
     /// A config with defaults for `provider` and `name`.
@@ -309,7 +310,7 @@ impl ModelConfig {
             base_url: self.effective_base_url().to_string(),
             api_key: self.api_key()?,
             extra_headers: self.extra_headers.clone(),
-            timeout: Duration::from_secs_f64(self.timeout_sec),
+            timeout: agentscale_core::time::secs(self.timeout_sec),
             max_tokens_param: self.max_tokens_param,
             prompt_cache: self.prompt_cache,
         })
@@ -345,10 +346,11 @@ impl ModelConfig {
             ))
         });
         let priced = Priced::new(client, opts.prices.clone(), self.prices);
+        let stored = StoreReplies::new(priced, cache.clone(), endpoint.clone());
         let stack = Accounted::new(
-            Cached::new(
+            Cached::lookup_only(
                 Retry::new(
-                    RateLimited::new(priced, limiter),
+                    RateLimited::new(stored, limiter),
                     self.retry_policy(opts.seed),
                 ),
                 cache,

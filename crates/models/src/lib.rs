@@ -7,7 +7,8 @@
 //! - Layers, each wrapping any [`Model`]: [`Retry`] (backoff with seeded jitter, honours
 //!   `Retry-After`), [`RateLimited`] (requests and tokens per minute, concurrency; one
 //!   [`Limiter`] per endpoint), [`Priced`] (cost from the versioned [`PriceTable`]),
-//!   [`Cached`] (opt-in response cache keyed by the request and its sample index) and
+//!   [`Cached`] (opt-in response cache keyed by the request and its sample index; in the
+//!   full stack its store half, [`StoreReplies`], sits inside the rate limiter) and
 //!   [`Accounted`] (a [`CallRecord`] per call to a run's [`Ledger`]).
 //! - [`ModelConfig`]: the serde config of one endpoint; [`ModelConfig::check`] validates it
 //!   (key variable set) and [`ModelConfig::build`] returns the full stack as `Arc<dyn Model>`.
@@ -41,7 +42,7 @@ pub use accounting::{
     Accounted, CallRecord, CallSink, CallTotals, ChannelSink, FnSink, Ledger, LedgerTotals,
 };
 pub use anthropic::AnthropicClient;
-pub use cache::{CacheStats, Cached, ResponseCache, cache_key};
+pub use cache::{CacheStats, Cached, ResponseCache, StoreReplies, cache_key};
 pub use client::{ApiClient, ClientOptions, MaxTokensParam, Provider};
 pub use config::{
     CacheConfig, ModelConfig, ModelConfigError, ModelStack, RetryConfig, Shared, StackOptions,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use agentscale_core::model::{Message, ModelRequest};
 use agentscale_models::{
     Accounted, ApiClient, ApiKey, Cached, ClientOptions, Ledger, Limiter, Limits, PriceTable,
-    Priced, Provider, RateLimited, ResponseCache, Retry, RetryPolicy,
+    Priced, Provider, RateLimited, ResponseCache, Retry, RetryPolicy, StoreReplies,
 };
 
 /// Both providers with the base URL of each on `server`.
@@ -46,7 +46,7 @@ pub fn fast_retry(max_retries: u32) -> RetryPolicy {
 }
 
 /// The full stack around a client, as `ModelConfig::build` makes it.
-pub type Stack = Accounted<Cached<Retry<RateLimited<Priced<ApiClient>>>>>;
+pub type Stack = Accounted<Cached<Retry<RateLimited<StoreReplies<Priced<ApiClient>>>>>>;
 
 /// Build the full stack by hand (no environment variable needed).
 pub fn stack(
@@ -57,10 +57,14 @@ pub fn stack(
 ) -> Stack {
     let endpoint = client.endpoint().to_string();
     Accounted::new(
-        Cached::new(
+        Cached::lookup_only(
             Retry::new(
                 RateLimited::new(
-                    Priced::new(client, PriceTable::embedded(), None),
+                    StoreReplies::new(
+                        Priced::new(client, PriceTable::embedded(), None),
+                        cache.clone(),
+                        endpoint.clone(),
+                    ),
                     Limiter::new(Limits::default()),
                 ),
                 fast_retry(retries),
