@@ -72,7 +72,7 @@ impl OracleAgent {
     fn request(&self, command: &str, workdir: Option<&String>, timeout_sec: f64) -> ExecRequest {
         let mut req = ExecRequest::shell(
             format!("exec 2>&1; {command}"),
-            Duration::from_secs_f64(timeout_sec),
+            agentscale_core::time::secs(timeout_sec),
         )
         .output_cap(EXEC_OUTPUT_CAP);
         if let Some(wd) = workdir {

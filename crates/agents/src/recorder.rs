@@ -165,7 +165,7 @@ impl<'s> Recorder<'s> {
 
     /// The per-command timeout, shortened to the time left (at least one second).
     pub fn command_timeout(&self) -> Duration {
-        let t = Duration::from_secs_f64(self.limits.command_timeout_sec);
+        let t = agentscale_core::time::secs(self.limits.command_timeout_sec);
         match self.remaining() {
             Some(left) => t.min(left.max(Duration::from_secs(1))),
             None => t,
@@ -175,7 +175,7 @@ impl<'s> Recorder<'s> {
     /// The time left before the wall-time limit, if there is one.
     pub fn remaining(&self) -> Option<Duration> {
         (self.limits.wall_time_limit_sec > 0.0).then(|| {
-            Duration::from_secs_f64(self.limits.wall_time_limit_sec)
+            agentscale_core::time::secs(self.limits.wall_time_limit_sec)
                 .saturating_sub(self.started.elapsed())
         })
     }

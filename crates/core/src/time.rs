@@ -1,6 +1,20 @@
 //! Timestamps without a calendar dependency.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The longest timeout anything accepts: a week. Longer values are surely a unit mistake
+/// (milliseconds given as seconds); loaders reject them with the key that holds them.
+pub const MAX_TIMEOUT_SEC: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Seconds as a [`Duration`], never panicking: NaN and negative values give zero, values too
+/// large for a `Duration` give [`Duration::MAX`] (`Duration::from_secs_f64` panics on both).
+pub fn secs(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(if secs > 0.0 {
+        Duration::MAX
+    } else {
+        Duration::ZERO
+    })
+}
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -62,5 +76,14 @@ mod tests {
         assert_eq!(rfc3339(1_795_563_058_123), "2026-11-24T23:30:58.123Z");
         assert_eq!(compact_stamp(1_795_563_058_123), "20261124-233058");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn seconds_never_panic() {
+        assert_eq!(secs(1.5), Duration::from_millis(1500));
+        assert_eq!(secs(1e30), Duration::MAX);
+        assert_eq!(secs(f64::INFINITY), Duration::MAX);
+        assert_eq!(secs(-3.0), Duration::ZERO);
+        assert_eq!(secs(f64::NAN), Duration::ZERO);
     }
 }

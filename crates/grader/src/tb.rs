@@ -82,7 +82,7 @@ impl TbVerifyOptions {
     fn timeout_for(&self, task: &TbTask) -> Duration {
         self.timeout.unwrap_or_else(|| {
             let m = self.timeout_multiplier.filter(|m| *m > 0.0).unwrap_or(1.0);
-            Duration::from_secs_f64((task.config.verifier_timeout_sec * m).max(1.0))
+            agentscale_core::time::secs((task.config.verifier_timeout_sec * m).max(1.0))
         })
     }
 }
@@ -390,8 +390,8 @@ pub async fn run_solution(
         )));
     }
     sb.upload_dir(&dir, "/solution").await?;
-    let timeout =
-        timeout.unwrap_or_else(|| Duration::from_secs_f64(task.config.agent_timeout_sec.max(1.0)));
+    let timeout = timeout
+        .unwrap_or_else(|| agentscale_core::time::secs(task.config.agent_timeout_sec.max(1.0)));
     let mut req = ExecRequest::shell("bash /solution/solve.sh", timeout);
     req.workdir.clone_from(&task.config.workdir);
     sb.exec(&req).await

@@ -29,7 +29,7 @@ pub(crate) const MODE_TIMEOUT: u8 = 1;
 pub(crate) const MODE_FALLBACK: u8 = 2;
 
 /// The longest timeout accepted (a week): longer values are surely a unit mistake.
-const MAX_TIMEOUT: Duration = Duration::from_hours(7 * 24);
+const MAX_TIMEOUT: Duration = Duration::from_secs(agentscale_core::time::MAX_TIMEOUT_SEC as u64);
 /// How long past timeout + grace the client waits for the engine before giving up.
 pub(crate) const CLIENT_SLACK: Duration = Duration::from_secs(10);
 

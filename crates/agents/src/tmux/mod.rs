@@ -181,7 +181,7 @@ impl Session<'_> {
                 let out = self
                     .tmux(
                         wait_argv(&channel, secs),
-                        Duration::from_secs_f64(secs) + TMUX_CMD_TIMEOUT,
+                        agentscale_core::time::secs(secs).saturating_add(TMUX_CMD_TIMEOUT),
                     )
                     .await?;
                 if out.timed_out || out.exit_code == Some(124) {
@@ -196,7 +196,8 @@ impl Session<'_> {
                     }
                 }
             } else if self.settings.tmux.settle_sec > 0.0 {
-                tokio::time::sleep(Duration::from_secs_f64(self.settings.tmux.settle_sec)).await;
+                tokio::time::sleep(agentscale_core::time::secs(self.settings.tmux.settle_sec))
+                    .await;
             }
         }
         Ok(run)

@@ -15,6 +15,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use agentscale_core::task::{TbFormat, TbTaskConfig};
+use agentscale_core::time::MAX_TIMEOUT_SEC;
 use toml::de::DeTable;
 use toml::{Spanned, Table, Value};
 
@@ -170,6 +171,22 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+
+    /// A positive number of seconds, at most [`MAX_TIMEOUT_SEC`] (a week).
+    fn timeout(&mut self, t: Option<&Table>, path: &[&str], default: f64) -> f64 {
+        let v = self.positive(t, path, default);
+        if v > MAX_TIMEOUT_SEC {
+            self.error(
+                path,
+                format!(
+                    "`{}` is {v} seconds, more than a week ({MAX_TIMEOUT_SEC} s); is the unit right?",
+                    path.join(".")
+                ),
+            );
+            return default;
+        }
+        v
     }
 
     fn positive(&mut self, t: Option<&Table>, path: &[&str], default: f64) -> f64 {
@@ -446,9 +463,9 @@ fn build(ctx: &mut Ctx<'_>, root: &Table) -> TbTaskConfig {
         ctx.unknown_keys(t, &["environment"], ENV_KEYS);
     }
     let verifier_timeout_sec =
-        ctx.positive(verifier, &["verifier", "timeout_sec"], DEFAULT_TIMEOUT_SEC);
-    let agent_timeout_sec = ctx.positive(agent, &["agent", "timeout_sec"], DEFAULT_TIMEOUT_SEC);
-    let build_timeout_sec = ctx.positive(
+        ctx.timeout(verifier, &["verifier", "timeout_sec"], DEFAULT_TIMEOUT_SEC);
+    let agent_timeout_sec = ctx.timeout(agent, &["agent", "timeout_sec"], DEFAULT_TIMEOUT_SEC);
+    let build_timeout_sec = ctx.timeout(
         env,
         &["environment", "build_timeout_sec"],
         DEFAULT_TIMEOUT_SEC,
@@ -660,6 +677,19 @@ mcp_servers = []
         assert_eq!(
             out.errors[0].to_string(),
             "/t/x/task.toml:11: task x: `verifier.timeout_sec` must be a number, found a string"
+        );
+
+        // Too large to be seconds (and too large for a Duration): an error, never a panic later.
+        let text = V20.replace(
+            "timeout_sec = 900.0\n\n[agent]",
+            "timeout_sec = 1e20\n\n[agent]",
+        );
+        let out = parse(&text, Path::new("/t/x/task.toml"), "x");
+        assert!(out.config.is_none());
+        let msg = out.errors[0].to_string();
+        assert!(
+            msg.starts_with("/t/x/task.toml:11: task x: `verifier.timeout_sec` is 100000000000000000000 seconds, more than a week"),
+            "{msg}"
         );
     }
 
