@@ -6,3 +6,4 @@ mod configs;
 mod docker_runs;
 mod fake_runs;
 mod infra;
+mod leakage;
