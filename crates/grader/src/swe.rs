@@ -26,7 +26,10 @@ use crate::eval_script::{
 };
 use crate::grading::{LogProblem, grade_log};
 use crate::mode::GradeMode;
-use crate::patch::{PatchProblem, inspect_patch, is_autoload, remove_files, symlink_guard_script};
+use crate::patch::{
+    PatchProblem, added_file_changes_test_runs, inspect_patch, is_autoload, remove_files,
+    symlink_guard_script,
+};
 use crate::report::InstanceReport;
 use crate::spec::SpecTable;
 
@@ -221,7 +224,7 @@ async fn prepare_and_run(
         let added: Vec<&str> = summary
             .added()
             .into_iter()
-            .filter(|p| is_autoload(p))
+            .filter(|p| added_file_changes_test_runs(p))
             .collect();
         if !added.is_empty() {
             applied_patch = remove_files(patch, &added);

@@ -366,10 +366,21 @@ pub const AUTOLOAD_FILES: [&str; 5] = [
     ".pytest.ini",
 ];
 
+/// Configuration files at the repository's root that pytest reads for its options
+/// (`addopts`, plugins): a *new* one from the model can change every test run, while editing
+/// an existing one is an ordinary change. Strict mode removes them when the patch adds them.
+pub const ROOT_CONFIG_FILES: [&str; 3] = ["tox.ini", "setup.cfg", "pyproject.toml"];
+
 /// True when a path's file name is one of [`AUTOLOAD_FILES`].
 pub fn is_autoload(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     AUTOLOAD_FILES.contains(&name)
+}
+
+/// True when a file added by a patch can change how the tests run on its own: an
+/// [`AUTOLOAD_FILES`] name anywhere, or a [`ROOT_CONFIG_FILES`] name at the root.
+pub fn added_file_changes_test_runs(path: &str) -> bool {
+    is_autoload(path) || ROOT_CONFIG_FILES.contains(&path)
 }
 
 /// Remove the sections of the given new files from a patch, keeping every other byte as it

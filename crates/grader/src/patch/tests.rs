@@ -100,6 +100,17 @@ fn autoload_files_can_be_cut_out() {
     assert_eq!(rest, MODIFY);
     assert_eq!(remove_files(&add("conftest.py"), &["conftest.py"]), "");
     assert!(!is_autoload("src/conftest_helpers.py"));
+    // new pytest configuration at the root is cut too; the same names deeper down are not
+    let text = format!("{}{}{MODIFY}", add("tox.ini"), add("docs/setup.cfg"));
+    let s = inspect_patch(&text).unwrap();
+    let cut: Vec<&str> = s
+        .added()
+        .into_iter()
+        .filter(|p| added_file_changes_test_runs(p))
+        .collect();
+    assert_eq!(cut, ["tox.ini"]);
+    assert!(added_file_changes_test_runs("pyproject.toml"));
+    assert!(!added_file_changes_test_runs("pkg/pyproject.toml"));
 }
 
 #[test]
