@@ -289,3 +289,52 @@ async fn reselection_reuses_stored_votes_and_adds_a_system() {
     .unwrap_err();
     assert!(e.to_string().contains("need new rollouts"), "{e}");
 }
+
+#[tokio::test]
+async fn every_grade_of_a_task_comes_after_its_selection_is_frozen() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_dataset(dir.path(), 3);
+    let server = mock().await;
+    let p = prepare_in(
+        dir.path(),
+        &config(&data, &server.openai_base_url(), ""),
+        &dir.path().join("out"),
+    )
+    .await
+    .unwrap();
+    assert!(p.run().await.unwrap().complete);
+    let ev = events(&p.run_dir);
+    for i in 0..3 {
+        let task = format!("demo__synthetic-{i}-");
+        let of = |pick: fn(&Event) -> Option<&String>| -> Vec<usize> {
+            ev.iter()
+                .enumerate()
+                .filter(|(_, e)| pick(&e.event).is_some_and(|k| k.starts_with(&task)))
+                .map(|(n, _)| n)
+                .collect()
+        };
+        let frozen = of(|e| match e {
+            Event::SelectionFrozen { key } => Some(key),
+            _ => None,
+        });
+        let graded = of(|e| match e {
+            Event::GradeFinished { key } => Some(key),
+            _ => None,
+        });
+        let rolled = of(|e| match e {
+            Event::RolloutStarted { key, .. }
+            | Event::SummaryFinished { key }
+            | Event::VoteFinished { key } => Some(key),
+            _ => None,
+        });
+        assert_eq!(frozen.len(), 1, "{task}: one pipeline record");
+        assert_eq!(graded.len(), 8, "{task}: N=4 x T=2 grades");
+        assert!(rolled.len() >= 16, "{task}: rollouts and summaries logged");
+        let last_work = rolled.iter().chain(&frozen).max().unwrap();
+        let first_grade = graded.iter().min().unwrap();
+        assert!(
+            first_grade > last_work,
+            "{task}: a grade (event {first_grade}) before the selection was frozen (event {last_work})"
+        );
+    }
+}
