@@ -338,3 +338,29 @@ async fn every_grade_of_a_task_comes_after_its_selection_is_frozen() {
         );
     }
 }
+
+#[tokio::test]
+async fn model_calls_in_flight_never_exceed_the_endpoint_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_dataset(dir.path(), 4);
+    for limit in [2usize, 5] {
+        let server = mock().await;
+        server.set_latency(Duration::from_millis(25));
+        let text = config(&data, &server.openai_base_url(), "")
+            .replace(
+                "send_seed = true",
+                &format!("send_seed = true\nlimits = {{ max_concurrent = {limit} }}"),
+            )
+            .replace("backend = \"fake\"", "backend = \"fake\"\nconcurrency = 16");
+        let p = prepare_in(dir.path(), &text, &dir.path().join(format!("out{limit}")))
+            .await
+            .unwrap();
+        assert!(p.run().await.unwrap().complete);
+        let peak = server.peak_in_flight();
+        // 4 tasks x 4 rollouts want calls at once: the limit, not the work, is what bounds it
+        assert_eq!(
+            peak, limit,
+            "peak in flight {peak} with max_concurrent = {limit}"
+        );
+    }
+}

@@ -217,6 +217,25 @@ struct MockState {
     capture: AtomicBool,
     count: AtomicUsize,
     faults_injected: AtomicUsize,
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+}
+
+/// Counts a request as in flight from its arrival until its handler returns.
+struct InFlight<'a>(&'a MockState);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a MockState) -> Self {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The mock server. Stops when dropped.
@@ -261,6 +280,8 @@ impl MockServer {
             capture: AtomicBool::new(true),
             count: AtomicUsize::new(0),
             faults_injected: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            peak_in_flight: AtomicUsize::new(0),
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(handle))
@@ -356,6 +377,12 @@ impl MockServer {
         self.state.faults_injected.load(Ordering::Relaxed)
     }
 
+    /// The most requests that were being answered at the same moment (from arrival until
+    /// the handler returns, latency included): what a client's concurrency limit allowed.
+    pub fn peak_in_flight(&self) -> usize {
+        self.state.peak_in_flight.load(Ordering::SeqCst)
+    }
+
     /// The requests kept so far.
     pub fn requests(&self) -> Vec<MockRequest> {
         self.state
@@ -397,6 +424,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _in_flight = InFlight::enter(&state);
     let index = state.count.fetch_add(1, Ordering::Relaxed);
     let raw_body = String::from_utf8_lossy(&body).into_owned();
     let req = MockRequest {
