@@ -14,7 +14,7 @@
 //! The trajectory has one step (no model call: zero usage, zero cost) whose reply names what
 //! was run, and whose action is `Action::Oracle`. Its model is `"none"`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 
