@@ -11,9 +11,14 @@
 //! parameters, the tools and the request's `sample_index` — never the API key — so N samples
 //! at temperature > 0 stay N distinct samples and a rerun reuses each. Files are written
 //! atomically; an unreadable or mismatched entry is ignored, counted, and overwritten by the
-//! fresh reply. Only successful replies are stored.
+//! fresh reply. Only successful replies are stored. Identical requests in flight at the same
+//! time make one call: the others wait for it and are served its reply from the cache, so
+//! the number of calls made does not depend on timing and every caller of a key sees the
+//! reply a rerun would replay.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -84,6 +89,32 @@ pub struct ResponseCache {
     corrupt: AtomicU64,
     writes: AtomicU64,
     write_errors: AtomicU64,
+    /// One lock per key being asked right now: identical requests in flight at the same
+    /// time make one call, and the others read its reply from the cache.
+    in_flight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Holds the lock of one key; removes the key's entry when nobody else waits for it.
+struct KeyGuard<'a> {
+    cache: &'a ResponseCache,
+    key: String,
+    lock: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for KeyGuard<'_> {
+    fn drop(&mut self) {
+        let Some(guard) = self.lock.take() else {
+            return;
+        };
+        drop(guard);
+        if let Ok(mut map) = self.cache.in_flight.lock()
+            && map
+                .get(&self.key)
+                .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl ResponseCache {
@@ -96,6 +127,25 @@ impl ResponseCache {
             corrupt: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             write_errors: AtomicU64::new(0),
+            in_flight: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Wait until no other caller is asking for `key`, then hold it.
+    async fn hold(&self, key: &str) -> KeyGuard<'_> {
+        let lock = self.in_flight.lock().ok().map(|mut map| {
+            map.entry(key.to_string())
+                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+                .clone()
+        });
+        let lock = match lock {
+            Some(l) => Some(l.lock_owned().await),
+            None => None,
+        };
+        KeyGuard {
+            cache: self,
+            key: key.to_string(),
+            lock,
         }
     }
 
@@ -183,7 +233,7 @@ impl ResponseCache {
 #[derive(Debug)]
 pub struct Cached<M> {
     inner: M,
-    cache: Option<std::sync::Arc<ResponseCache>>,
+    cache: Option<Arc<ResponseCache>>,
     endpoint: String,
     /// Whether this layer stores replies itself (false when a [`StoreReplies`] layer inside
     /// does it).
@@ -192,11 +242,7 @@ pub struct Cached<M> {
 
 impl<M: Model> Cached<M> {
     /// Wrap `inner`; `endpoint` (the URL) is part of every key.
-    pub fn new(
-        inner: M,
-        cache: Option<std::sync::Arc<ResponseCache>>,
-        endpoint: impl Into<String>,
-    ) -> Self {
+    pub fn new(inner: M, cache: Option<Arc<ResponseCache>>, endpoint: impl Into<String>) -> Self {
         Self {
             inner,
             cache,
@@ -209,7 +255,7 @@ impl<M: Model> Cached<M> {
     /// `inner` (with the same cache and endpoint).
     pub fn lookup_only(
         inner: M,
-        cache: Option<std::sync::Arc<ResponseCache>>,
+        cache: Option<Arc<ResponseCache>>,
         endpoint: impl Into<String>,
     ) -> Self {
         Self {
@@ -236,6 +282,8 @@ impl<M: Model> Model for Cached<M> {
         };
         let started = Instant::now();
         let key = cache_key(&self.endpoint, self.inner.name(), req);
+        // An identical request already in flight: wait for it, then read its reply.
+        let _held = cache.hold(&key).await;
         let c = cache.clone();
         let k = key.clone();
         let found = tokio::task::spawn_blocking(move || c.get(&k))
@@ -257,7 +305,7 @@ impl<M: Model> Model for Cached<M> {
 }
 
 /// Write one reply to the cache off the async threads (failures are logged and counted).
-async fn store(cache: &std::sync::Arc<ResponseCache>, key: String, model: &str, r: &ModelResponse) {
+async fn store(cache: &Arc<ResponseCache>, key: String, model: &str, r: &ModelResponse) {
     let c = cache.clone();
     let model = model.to_string();
     let stored = r.clone();
@@ -270,17 +318,13 @@ async fn store(cache: &std::sync::Arc<ResponseCache>, key: String, model: &str, 
 #[derive(Debug)]
 pub struct StoreReplies<M> {
     inner: M,
-    cache: Option<std::sync::Arc<ResponseCache>>,
+    cache: Option<Arc<ResponseCache>>,
     endpoint: String,
 }
 
 impl<M: Model> StoreReplies<M> {
     /// Wrap `inner`; `endpoint` must be the one the lookup layer keys with.
-    pub fn new(
-        inner: M,
-        cache: Option<std::sync::Arc<ResponseCache>>,
-        endpoint: impl Into<String>,
-    ) -> Self {
+    pub fn new(inner: M, cache: Option<Arc<ResponseCache>>, endpoint: impl Into<String>) -> Self {
         Self {
             inner,
             cache,
@@ -335,7 +379,7 @@ mod tests {
     #[tokio::test]
     async fn corrupt_entries_are_counted_and_overwritten() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = std::sync::Arc::new(ResponseCache::new(dir.path()));
+        let cache = Arc::new(ResponseCache::new(dir.path()));
         let m = Cached::new(
             ScriptedModel::from_replies("m", ["one", "two"]),
             Some(cache.clone()),
@@ -359,7 +403,7 @@ mod tests {
     #[tokio::test]
     async fn split_lookup_and_store_behave_as_one_cache() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = std::sync::Arc::new(ResponseCache::new(dir.path()));
+        let cache = Arc::new(ResponseCache::new(dir.path()));
         let m = Cached::lookup_only(
             StoreReplies::new(
                 ScriptedModel::from_replies("m", ["one", "two"]),
@@ -386,5 +430,63 @@ mod tests {
         assert_eq!(second.message.content, "two");
         assert_eq!(cache.stats().writes, 2);
         assert_eq!(cache.stats().hits, 1);
+    }
+
+    /// A model that answers after a delay and counts its calls.
+    struct Slow(std::sync::atomic::AtomicUsize);
+
+    #[async_trait]
+    impl Model for Slow {
+        fn name(&self) -> &str {
+            "slow"
+        }
+
+        async fn complete(&self, req: &ModelRequest) -> Result<ModelResponse, ModelError> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Ok(ModelResponse::text(
+                "slow",
+                format!("reply {n} to sample {}", req.sample_index),
+            ))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn identical_requests_in_flight_make_one_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Arc::new(ResponseCache::new(dir.path()));
+        let m = Arc::new(Cached::new(
+            Slow(std::sync::atomic::AtomicUsize::new(0)),
+            Some(cache.clone()),
+            "e",
+        ));
+        let req = ModelRequest::new(vec![Message::user("same")]);
+        let mut other = req.clone();
+        other.sample_index = 1;
+        let mut handles = Vec::new();
+        for r in [&req, &req, &req, &other] {
+            let (m, r) = (m.clone(), r.clone());
+            handles.push(tokio::spawn(async move { m.complete(&r).await.unwrap() }));
+        }
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        assert_eq!(
+            m.inner.0.load(Ordering::SeqCst),
+            2,
+            "one call per distinct key"
+        );
+        let same: Vec<&str> = out[..3]
+            .iter()
+            .map(|r| r.message.content.as_str())
+            .collect();
+        assert!(same.iter().all(|c| *c == same[0]), "{same:?}");
+        assert_eq!(out.iter().filter(|r| r.cached).count(), 2);
+        assert_ne!(out[3].message.content, out[0].message.content);
+        assert!(
+            cache.in_flight.lock().unwrap().is_empty(),
+            "entries are cleaned up"
+        );
     }
 }
