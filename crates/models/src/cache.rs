@@ -437,7 +437,7 @@ mod tests {
 
     #[async_trait]
     impl Model for Slow {
-        fn name(&self) -> &str {
+        fn name(&self) -> &'static str {
             "slow"
         }
 
