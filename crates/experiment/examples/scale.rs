@@ -2,10 +2,12 @@
 //! latency), the in-process fake sandbox and the marker grader, written to a real run store
 //! (every artifact fsync'd). Prints one JSON object: rollouts per second and peak memory, for
 //! rollouts only (`method = "none"`) and for the full standalone RTV pipeline (summaries and
-//! G=2, V=8 tournaments).
+//! G=2, V=8 tournaments). Peak memory is the process's high-water mark, so when both run in
+//! one process the second figure covers the first too; pass `rtv` (or `none`) as the third
+//! argument to measure one pipeline alone.
 //!
 //! ```text
-//! cargo run --release -p agentscale-experiment --example scale [-- TASKS N]
+//! cargo run --release -p agentscale-experiment --example scale [-- TASKS N [none|rtv|both]]
 //! ```
 
 use std::path::Path;
@@ -138,16 +140,22 @@ async fn main() {
     let n_tasks = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let n = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let dir = std::env::temp_dir().join(format!("agentscale-scale-{}", std::process::id()));
+    let which = args.get(3).map_or("both", String::as_str);
+    if !matches!(which, "none" | "rtv" | "both") {
+        eprintln!("scale: the third argument is none, rtv or both, not {which:?}");
+        std::process::exit(2);
+    }
     let t = tasks(n_tasks);
-    let rollouts_only = one(&dir, &t, n, "none").await;
-    let rtv = one(&dir, &t, n, "rtv").await;
+    let mut out = serde_json::Map::new();
+    if which != "rtv" {
+        out.insert("rollouts_only".into(), one(&dir, &t, n, "none").await);
+    }
+    if which != "none" {
+        out.insert("standalone_rtv".into(), one(&dir, &t, n, "rtv").await);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
         "{}",
-        serde_json::to_string_pretty(&serde_json::json!({
-            "rollouts_only": rollouts_only,
-            "standalone_rtv": rtv,
-        }))
-        .unwrap_or_default()
+        serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default()
     );
 }
