@@ -701,3 +701,40 @@ fn list_shows_every_registry_entry() {
     assert_eq!(verified["present"], false);
     assert_eq!(j["data_dir"], s(tmp.path()));
 }
+
+/// Log levels: a loader warning reaches stderr by default, `-q` silences it, and `RUST_LOG`
+/// wins over both flags; `-vv` adds the event's target.
+#[test]
+fn log_levels_follow_the_flags_and_rust_log_overrides_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut r = row("demo__calc-1");
+    r["version"] = json!(0.2);
+    let file = tmp.path().join("numeric-version.jsonl");
+    std::fs::write(&file, jsonl(&[r])).unwrap();
+    let show = |flags: &[&str], env: &[(&str, &str)]| {
+        let mut args = flags.to_vec();
+        args.extend(["dataset", "show", s(&file), "demo__calc-1"]);
+        let o = run(&args, tmp.path(), env);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stdout.contains("demo__calc-1"), "{}", o.stdout);
+        o.stderr
+    };
+    let warning = "versions are strings";
+    let default = show(&[], &[]);
+    assert!(
+        default.contains(warning) && default.contains("WARN"),
+        "{default}"
+    );
+    assert!(!default.contains("agentscale_cli::"), "{default}");
+    let quiet = show(&["-q"], &[]);
+    assert!(!quiet.contains(warning), "{quiet}");
+    let targeted = show(&["-vv"], &[]);
+    assert!(
+        targeted.contains(warning) && targeted.contains("agentscale_cli::"),
+        "{targeted}"
+    );
+    let env_error = show(&["-v"], &[("RUST_LOG", "error")]);
+    assert!(!env_error.contains(warning), "{env_error}");
+    let env_warn = show(&["-q"], &[("RUST_LOG", "warn")]);
+    assert!(env_warn.contains(warning), "{env_warn}");
+}

@@ -173,3 +173,80 @@ fn a_demo_log_is_regraded_in_both_modes() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("v4.1"), "{}", bad.stderr);
 }
+
+#[test]
+fn instance_ids_narrow_the_regrade_and_an_unknown_id_is_named() {
+    let name = "instance_ids_narrow_the_regrade_and_an_unknown_id_is_named";
+    let Some(logs) = shared_path(name, "runs/swe-bench-verified/composio-swekit-2024-09/logs")
+    else {
+        return;
+    };
+    let Some(ds) = shared_path(
+        name,
+        "datasets/swe-bench-verified/test-00000-of-00001.parquet",
+    ) else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let wanted = ["astropy__astropy-12907", "astropy__astropy-13236"];
+    // Comma-separated in one argument, and space-separated as several: the same selection.
+    let joined = wanted.join(",");
+    let forms: [Vec<&str>; 2] = [vec![joined.as_str()], wanted.to_vec()];
+    for (k, ids_args) in forms.iter().enumerate() {
+        let run_id = format!("narrow-{k}");
+        let mut args = vec![
+            "grade",
+            "--from-logs",
+            s(&logs),
+            "--dataset",
+            s(&ds),
+            "--json",
+            "--output",
+            s(out_dir.path()),
+            "--run-id",
+            &run_id,
+            "--instance-ids",
+        ];
+        args.extend(ids_args.iter().copied());
+        let o = run(&args);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let v = json(&o);
+        assert_eq!(v["total_instances"], 2, "{v}");
+        assert_eq!(v["submitted_instances"], 2, "{v}");
+        assert_eq!(v["completed_instances"], 2, "{v}");
+        let mut seen = ids(&v, "completed_ids");
+        seen.sort();
+        assert_eq!(seen, wanted, "{v}");
+        // Only the named instances got a report.
+        let run = out_dir.path().join(&run_id);
+        let mut reported: Vec<String> = std::fs::read_dir(&run)
+            .unwrap()
+            .filter_map(|e| {
+                let e = e.unwrap();
+                e.path()
+                    .join("report.json")
+                    .is_file()
+                    .then(|| e.file_name().to_string_lossy().into_owned())
+            })
+            .collect();
+        reported.sort();
+        assert_eq!(reported, wanted);
+    }
+    let o = run(&[
+        "grade",
+        "--from-logs",
+        s(&logs),
+        "--dataset",
+        s(&ds),
+        "--output",
+        s(out_dir.path()),
+        "--instance-ids",
+        "astropy__astropy-12907,nobody__nothing-1",
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("--instance-ids") && o.stderr.contains("nobody__nothing-1"),
+        "{}",
+        o.stderr
+    );
+}
