@@ -44,17 +44,21 @@ fn ids(v: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// The composio SWE-Kit logs and the Verified Parquet they are graded against, from
+/// ../shared (`None`, with the skip printed, where either is absent).
+fn composio_logs_and_dataset(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let logs = shared_path(test, "runs/swe-bench-verified/composio-swekit-2024-09/logs")?;
+    let ds = shared_path(
+        test,
+        "datasets/swe-bench-verified/test-00000-of-00001.parquet",
+    )?;
+    Some((logs, ds))
+}
+
 #[test]
 fn composio_run_regraded_from_logs_matches_the_official_verdicts() {
     let name = "composio_run_regraded_from_logs_matches_the_official_verdicts";
-    let Some(logs) = shared_path(name, "runs/swe-bench-verified/composio-swekit-2024-09/logs")
-    else {
-        return;
-    };
-    let Some(ds) = shared_path(
-        name,
-        "datasets/swe-bench-verified/test-00000-of-00001.parquet",
-    ) else {
+    let Some((logs, ds)) = composio_logs_and_dataset(name) else {
         return;
     };
     let out_dir = tempfile::tempdir().unwrap();
@@ -177,14 +181,7 @@ fn a_demo_log_is_regraded_in_both_modes() {
 #[test]
 fn instance_ids_narrow_the_regrade_and_an_unknown_id_is_named() {
     let name = "instance_ids_narrow_the_regrade_and_an_unknown_id_is_named";
-    let Some(logs) = shared_path(name, "runs/swe-bench-verified/composio-swekit-2024-09/logs")
-    else {
-        return;
-    };
-    let Some(ds) = shared_path(
-        name,
-        "datasets/swe-bench-verified/test-00000-of-00001.parquet",
-    ) else {
+    let Some((logs, ds)) = composio_logs_and_dataset(name) else {
         return;
     };
     let out_dir = tempfile::tempdir().unwrap();
