@@ -2,12 +2,16 @@
 # Build agentscale's offline base image from Debian packages, with no container registry.
 #
 #   scripts/build-base-image.sh [--force] [--tag IMAGE] [--mirror URL] [--suite SUITE]
+#                               [--extra-packages PKG,PKG...]
 #
 # debootstrap installs a minimal Debian (bookworm by default) into a temporary folder, with
 # what rollouts and grading need: bash, coreutils (timeout), python3 with pytest, git, patch,
 # diffutils, tmux, less, procps. The folder is then imported with `docker import`.
 # Idempotent: exits 0 at once when the image already exists (unless --force).
-# Needs: root (or sudo), debootstrap, a reachable Debian mirror, a running Docker engine.
+# Needs: root (or sudo), debootstrap, a reachable Debian mirror, a running Docker engine. When
+# debootstrap is missing and we are root with apt-get, it is installed (said on stderr).
+# --extra-packages adds Debian packages (the offline SWE-bench base images add a compiler,
+# python3-venv and python3-dev this way: `agentscale images build-swe`).
 set -euo pipefail
 
 usage() {
@@ -15,11 +19,14 @@ usage() {
 Build agentscale's offline base image from Debian packages, with no container registry.
 
   build-base-image.sh [--force] [--tag IMAGE] [--mirror URL] [--suite SUITE]
+                     [--extra-packages PKG,PKG...]
 
 debootstrap installs a minimal Debian (bookworm by default) with bash, coreutils (timeout),
 python3 with pytest, git, patch, diffutils, tmux, less and procps, then `docker import`s it.
 Idempotent: exits 0 at once when the image already exists (unless --force).
-Needs: root (or sudo), debootstrap, a reachable Debian mirror, a running Docker engine.
+--extra-packages adds comma-separated Debian packages to that list.
+Needs: root (or sudo), debootstrap (installed with apt-get when missing and run as root), a
+reachable Debian mirror, a running Docker engine.
 Also run by `agentscale images build-base` (the binary embeds this script).
 USAGE
 }
@@ -27,15 +34,19 @@ USAGE
 TAG="${AGENTSCALE_BASE_IMAGE:-agentscale/base:bookworm}"
 MIRROR="${AGENTSCALE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE="bookworm"
+EXTRA=""
 FORCE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) FORCE=1 ;;
-    --tag|--mirror|--suite)
+    --tag|--mirror|--suite|--extra-packages)
       if [ $# -lt 2 ] || [ -z "$2" ]; then
         echo "build-base-image: $1 needs a value" >&2; exit 2
       fi
-      case "$1" in --tag) TAG="$2" ;; --mirror) MIRROR="$2" ;; --suite) SUITE="$2" ;; esac
+      case "$1" in
+        --tag) TAG="$2" ;; --mirror) MIRROR="$2" ;; --suite) SUITE="$2" ;;
+        --extra-packages) EXTRA="$2" ;;
+      esac
       shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build-base-image: unknown argument: $1" >&2; exit 2 ;;
@@ -58,11 +69,23 @@ if [ "$(id -u)" != 0 ]; then
   fi
 fi
 if ! command -v debootstrap >/dev/null 2>&1; then
-  echo "build-base-image: debootstrap is not installed; on Debian/Ubuntu: apt-get install -y debootstrap" >&2
-  exit 2
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "build-base-image: debootstrap is not installed; installing it with apt-get (needed once for the offline base images)" >&2
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap; } >&2; then
+      echo "build-base-image: installing debootstrap failed; run: apt-get update && apt-get install -y debootstrap" >&2
+      exit 2
+    fi
+  else
+    echo "build-base-image: debootstrap is not installed; run: sudo apt-get install -y debootstrap" >&2
+    exit 2
+  fi
 fi
 
 PACKAGES="bash,coreutils,ca-certificates,python3,python3-pytest,git,patch,diffutils,tmux,less,procps,findutils,grep,sed,gawk,file,ncurses-base"
+case "$EXTRA" in
+  *[!a-z0-9.+,-]*) echo "build-base-image: --extra-packages takes Debian package names separated by commas: $EXTRA" >&2; exit 2 ;;
+  ?*) PACKAGES="$PACKAGES,$EXTRA" ;;
+esac
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/agentscale-base.XXXXXX")"
 cleanup() { $SUDO rm -rf "$WORK"; }
 trap cleanup EXIT

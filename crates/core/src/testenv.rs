@@ -90,3 +90,18 @@ pub fn docker_image_available(test: &str, image: &str) -> bool {
 pub fn base_image() -> String {
     std::env::var("AGENTSCALE_BASE_IMAGE").unwrap_or_else(|_| crate::BASE_IMAGE.to_string())
 }
+
+/// True when the program `tool` is on `PATH`; otherwise prints why the test skips. Panics when
+/// `AGENTSCALE_REQUIRE_DOCKER=1` (CI installs such tools: `install` says how).
+pub fn tool_available(test: &str, tool: &str, install: &str) -> bool {
+    let ok = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()));
+    if !ok {
+        assert!(
+            !required("AGENTSCALE_REQUIRE_DOCKER"),
+            "{test}: {tool} is required (AGENTSCALE_REQUIRE_DOCKER=1) but not installed: {install}"
+        );
+        eprintln!("SKIP {test}: {tool} is not installed ({install})");
+    }
+    ok
+}

@@ -258,10 +258,7 @@ impl GradeBackend for RealGrader {
                         log: None,
                     });
                 };
-                let mut opts = agentscale_grader::swe::SweGradeOptions {
-                    mode: self.mode,
-                    ..agentscale_grader::swe::SweGradeOptions::default()
-                };
+                let mut opts = agentscale_grader::swe::SweGradeOptions::for_mode(self.mode);
                 if let Some(t) = self.timeout {
                     opts.timeout = Duration::from_secs(t);
                 }

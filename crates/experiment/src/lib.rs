@@ -10,7 +10,9 @@
 //! - [`run`]: preparing and running (or resuming) a run from a config file or run directory;
 //! - [`reselect`]: another selection configuration on a run's stored rollouts;
 //! - [`tables`]: the store as the report crate's tables, and [`tables::load_run`];
-//! - [`demo`]: the built-in scripted models.
+//! - [`demo`]: the built-in scripted models;
+//! - [`swe_images`]: the image of every SWE-bench instance: official (local or pulled) or
+//!   built offline from a repository mirror.
 
 pub mod backends;
 pub mod config;
@@ -19,6 +21,7 @@ pub mod orchestrator;
 pub mod reselect;
 pub mod run;
 pub mod store;
+pub mod swe_images;
 pub mod tables;
 
 pub use orchestrator::{Orchestrator, RunError, RunSummary};

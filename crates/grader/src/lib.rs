@@ -23,6 +23,7 @@ pub mod error;
 pub mod eval_script;
 pub mod from_logs;
 pub mod grading;
+pub mod images;
 pub mod mode;
 pub mod parsers;
 pub mod patch;

@@ -1,8 +1,8 @@
 //! Grading one SWE-bench submission in a fresh container.
 //!
 //! The main function is [`grade_swe`]: patch hygiene (no container is started for an empty,
-//! unparsable or unsafe patch), then in a container of the instance's image with the network
-//! off: the symlink guard, the model patch through the official apply chain, the eval script,
+//! unparsable or unsafe patch), then in a container of the instance's image (with the
+//! engine's default network in v4.1, as the official harness; off in strict): the symlink guard, the model patch through the official apply chain, the eval script,
 //! and the log graded in the chosen mode. It never fails: every outcome, infrastructure
 //! failures included, is a [`SweGradeRecord`] whose [`Grade`] says which it was. The
 //! container is closed whatever happens. [`write_record`] / [`read_record`] store a record as
@@ -24,7 +24,7 @@ use crate::error::GraderError;
 use crate::eval_script::{
     APPLIED_MARKER, EvalScriptOptions, PATCH_PATH, REPO_DIR, apply_script, make_eval_script,
 };
-use crate::grading::{LogProblem, grade_log};
+use crate::grading::{LogProblem, grade_eval_log};
 use crate::mode::GradeMode;
 use crate::patch::{
     PatchProblem, added_file_changes_test_runs, inspect_patch, is_autoload, remove_files,
@@ -48,6 +48,22 @@ pub struct SweGradeOptions {
     pub record_timing: bool,
     /// Bytes of eval output kept (head + tail beyond it).
     pub output_cap: usize,
+    /// Whether the grading container has the engine's default network. The official harness
+    /// grades with it (the reinstall step of about 175 Verified instances downloads build
+    /// dependencies, and some tests call outside hosts); strict mode grades offline.
+    pub network: bool,
+}
+
+impl SweGradeOptions {
+    /// The defaults of a mode: network on in `v4.1` (as the official harness), off in
+    /// `strict`.
+    pub fn for_mode(mode: GradeMode) -> Self {
+        Self {
+            mode,
+            network: mode == GradeMode::V41,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for SweGradeOptions {
@@ -59,6 +75,7 @@ impl Default for SweGradeOptions {
             labels: BTreeMap::new(),
             record_timing: true,
             output_cap: 64 << 20,
+            network: true,
         }
     }
 }
@@ -171,8 +188,10 @@ impl SweGradeRecord {
     }
 }
 
-/// The grade of a submission that needs no container: an empty patch, or one that patch
-/// hygiene rejects (unparsable, leaving the repository). `None` when the patch must be run.
+/// The grade of a submission that needs no container: an empty patch, or, in strict mode, one
+/// that patch hygiene rejects (unparsable, leaving the repository). `None` when the patch must
+/// be run. In v4.1 mode every non-empty patch goes to the container's apply chain, as in the
+/// official harness.
 pub fn grade_without_container(
     instance: &SweInstance,
     patch: &str,
@@ -182,6 +201,7 @@ pub fn grade_without_container(
     match inspect_patch(patch) {
         Ok(_) => return None,
         Err(PatchProblem::Empty) => rec.set(GradeStatus::EmptyPatch, Some("empty patch".into())),
+        Err(_) if mode == GradeMode::V41 => return None,
         Err(p) => rec.set(GradeStatus::PatchRejected, Some(p.to_string())),
     }
     Some(rec)
@@ -211,13 +231,20 @@ async fn prepare_and_run(
     rec: &mut SweGradeRecord,
 ) {
     let strict = opts.mode == GradeMode::Strict;
-    // 1. Patch hygiene, before any container.
+    // 1. Patch hygiene, before any container (v4.1 only notes a problem: the official
+    // harness leaves every non-empty patch to the apply chain in the container).
     let summary = match inspect_patch(patch) {
         Ok(s) => s,
         Err(PatchProblem::Empty) => {
             return rec.set(GradeStatus::EmptyPatch, Some("empty patch".into()));
         }
-        Err(p) => return rec.set(GradeStatus::PatchRejected, Some(p.to_string())),
+        Err(p) if strict => return rec.set(GradeStatus::PatchRejected, Some(p.to_string())),
+        Err(p) => {
+            rec.grade
+                .flags
+                .push(format!("patch hygiene (strict mode rejects it): {p}"));
+            crate::patch::PatchSummary::default()
+        }
     };
     let mut applied_patch = patch.to_string();
     if strict {
@@ -298,7 +325,7 @@ async fn prepare_and_run(
     let spec_sb = SandboxSpec {
         image,
         workdir: Some(REPO_DIR.into()),
-        network: false,
+        network: opts.network,
         labels,
         name_hint: Some(unique_hint("grade", &instance.instance_id)),
         ..SandboxSpec::default()
@@ -345,24 +372,28 @@ async fn run_in(
     rec: &mut SweGradeRecord,
 ) -> Result<(), SandboxError> {
     let t = Instant::now();
-    let guard = sb
-        .exec(&ExecRequest::shell(
-            symlink_guard_script(REPO_DIR, paths),
-            Duration::from_mins(1),
-        ))
-        .await?;
-    if guard.exit_code == Some(3) {
-        rec.apply_output = Some(guard.combined());
-        rec.set(
-            GradeStatus::PatchRejected,
-            Some(format!(
-                "the patch leaves the repository: {}",
-                guard.stdout.trim()
-            )),
-        );
-        return Ok(());
+    // The symlink guard is strict mode's hardening; v4.1 applies as the official harness does.
+    let mut apply_log = String::new();
+    if opts.mode == GradeMode::Strict {
+        let guard = sb
+            .exec(&ExecRequest::shell(
+                symlink_guard_script(REPO_DIR, paths),
+                Duration::from_mins(1),
+            ))
+            .await?;
+        if guard.exit_code == Some(3) {
+            rec.apply_output = Some(guard.combined());
+            rec.set(
+                GradeStatus::PatchRejected,
+                Some(format!(
+                    "the patch leaves the repository: {}",
+                    guard.stdout.trim()
+                )),
+            );
+            return Ok(());
+        }
+        apply_log = guard.combined();
     }
-    let mut apply_log = guard.combined();
     if patch.trim().is_empty() {
         rec.apply_output = Some(apply_log);
     } else {
@@ -447,7 +478,7 @@ async fn run_in(
         );
         return Ok(());
     }
-    let g = grade_log(instance, *parser, &log, opts.mode);
+    let g = grade_eval_log(instance, *parser, &log, opts.mode);
     rec.test_output = Some(log);
     rec.timings.test_ms = g.test_duration_ms;
     apply_log_grade(rec, &g);
@@ -464,6 +495,11 @@ pub(crate) fn apply_log_grade(rec: &mut SweGradeRecord, g: &crate::grading::LogG
             GradeStatus::TestPatchApplyFailed,
             g.problem.as_ref().map(ToString::to_string),
         );
+        return;
+    }
+    if let Some(p @ LogProblem::ParserCrash { .. }) = &g.problem {
+        // The official harness raises here and writes no report: an error, not a grade.
+        rec.set(GradeStatus::LogUnparseable, Some(p.to_string()));
         return;
     }
     rec.report = Some(InstanceReport::from_log(g));

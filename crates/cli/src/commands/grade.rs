@@ -88,6 +88,9 @@ pub struct GradeArgs {
     /// The split of a Hugging Face export folder.
     #[arg(long, default_value = "test")]
     pub split: String,
+    /// Where instance images come from (official, pulled, or built from mirrors).
+    #[command(flatten)]
+    pub images: super::images_swe::SweImageArgs,
     /// Print the run summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -111,14 +114,15 @@ fn grader_error(e: GraderError) -> anyhow::Error {
 /// Run `agentscale grade`.
 pub async fn run(args: GradeArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     let specs = load_specs(args.specs.as_deref())?;
-    let instances = load_instances(&args)?;
+    let instances = load_swe_instances(&args.dataset, &args.split, &args.instance_ids)?;
     if let Some(dir) = &args.from_logs {
         return from_logs(&args, global, &specs, &instances, dir);
     }
     grade_predictions(&args, global, specs, instances).await
 }
 
-fn load_specs(path: Option<&Path>) -> anyhow::Result<SpecTable> {
+/// The built-in spec table with a user's spec file (`--specs`) over it.
+pub(crate) fn load_specs(path: Option<&Path>) -> anyhow::Result<SpecTable> {
     let builtin = SpecTable::builtin().map_err(grader_error)?;
     let Some(path) = path else {
         return Ok(builtin.clone());
@@ -131,11 +135,15 @@ fn load_specs(path: Option<&Path>) -> anyhow::Result<SpecTable> {
 }
 
 /// The dataset's SWE-bench instances, narrowed to `--instance-ids` (each must exist).
-fn load_instances(args: &GradeArgs) -> anyhow::Result<Vec<SweInstance>> {
+pub(crate) fn load_swe_instances(
+    dataset: &str,
+    split: &str,
+    ids: &[String],
+) -> anyhow::Result<Vec<SweInstance>> {
     let ds = agentscale_datasets::open(
-        &args.dataset,
+        dataset,
         &agentscale_datasets::LoadOptions {
-            split: args.split.clone(),
+            split: split.to_string(),
         },
     )
     .map_err(|e| {
@@ -148,28 +156,23 @@ fn load_instances(args: &GradeArgs) -> anyhow::Result<Vec<SweInstance>> {
     })?;
     if ds.benchmark != Benchmark::SweBench {
         return Err(usage(anyhow::anyhow!(
-            "{} is a Terminal-Bench dataset; `agentscale grade` grades SWE-bench predictions \
-             (Terminal-Bench tasks are verified after the agent by `agentscale run`)",
-            args.dataset
+            "{dataset} is a Terminal-Bench dataset; `agentscale grade` grades SWE-bench \
+             predictions (Terminal-Bench tasks are verified after the agent by `agentscale run`)"
         )));
     }
     let all: Vec<SweInstance> = ds.swe_instances().cloned().collect();
-    if args.instance_ids.is_empty() {
+    if ids.is_empty() {
         return Ok(all);
     }
     let known: BTreeSet<&str> = all.iter().map(|i| i.instance_id.as_str()).collect();
-    if let Some(bad) = args
-        .instance_ids
-        .iter()
-        .find(|id| !known.contains(id.as_str()))
-    {
+    if let Some(bad) = ids.iter().find(|id| !known.contains(id.as_str())) {
         return Err(usage(anyhow::anyhow!(
             "--instance-ids: {bad} is not in the dataset {} ({} instances)",
-            args.dataset,
+            dataset,
             all.len()
         )));
     }
-    let wanted: BTreeSet<&str> = args.instance_ids.iter().map(String::as_str).collect();
+    let wanted: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
     Ok(all
         .into_iter()
         .filter(|i| wanted.contains(i.instance_id.as_str()))
@@ -242,10 +245,9 @@ async fn grade_predictions(
         .map(|i| (i.instance_id.clone(), i.clone()))
         .collect();
     let opts = SweGradeOptions {
-        mode: args.mode,
         timeout: Duration::from_secs(args.timeout.max(1)),
         labels: BTreeMap::from([("agentscale.grading_run".to_string(), run_id.clone())]),
-        ..SweGradeOptions::default()
+        ..SweGradeOptions::for_mode(args.mode)
     };
     let mut grades: BTreeMap<String, Grade> = BTreeMap::new();
     let mut records: Vec<SweGradeRecord> = Vec::new();
@@ -284,9 +286,7 @@ async fn grade_predictions(
         .any(|(i, p)| grade_without_container(i, p, args.mode).is_none());
     let provider = if needs_docker {
         agentscale_sandbox::install_signal_handler().map_err(super::images::coded)?;
-        let p = agentscale_sandbox::DockerConfig::default()
-            .build_for_run(&run_id)
-            .map_err(super::images::coded)?;
+        let p = args.images.provider(Some(&run_id))?;
         match p.sweep().await {
             Ok(0) => {}
             Ok(n) => progress(
@@ -295,10 +295,45 @@ async fn grade_predictions(
             ),
             Err(e) => tracing::warn!("could not sweep stale containers: {e}"),
         }
-        Some(Arc::new(p))
+        Some(p)
     } else {
         None
     };
+    // The image of every instance that needs a container: official (local or pulled) or built
+    // offline from --repos; an instance with none is an infrastructure error, not a grade.
+    let mut no_image: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(p) = &provider {
+        let mut need: Vec<SweInstance> = Vec::new();
+        for (inst, patch) in &todo {
+            if grade_without_container(inst, patch, args.mode).is_none()
+                && !inst
+                    .extra
+                    .contains_key(agentscale_core::task::IMAGE_CONTEXT_COLUMN)
+                && !need.iter().any(|n| n.instance_id == inst.instance_id)
+            {
+                need.push(inst.clone());
+            }
+        }
+        let rows =
+            super::images_swe::prepare(p, &specs, &need, &args.images.options(2), global).await?;
+        let rows: BTreeMap<String, _> = rows
+            .into_iter()
+            .map(|r| (r.instance_id.clone(), r))
+            .collect();
+        for (inst, _) in &mut todo {
+            let Some(r) = rows.get(&inst.instance_id) else {
+                continue;
+            };
+            if let Some(image) = &r.image {
+                inst.extra
+                    .insert("image_name".into(), Value::String(image.clone()));
+            } else {
+                let why = r.error.clone().unwrap_or_else(|| "no image".into());
+                no_image.insert(inst.instance_id.clone(), why);
+            }
+        }
+    }
+    let no_image = Arc::new(no_image);
     let concurrency = args
         .concurrency
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
@@ -310,10 +345,14 @@ async fn grade_predictions(
     for (inst, patch) in todo {
         let (sem, specs, opts) = (Arc::clone(&sem), Arc::clone(&specs), Arc::clone(&opts));
         let provider = provider.clone();
+        let no_image = Arc::clone(&no_image);
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
             if let Some(rec) = grade_without_container(&inst, &patch, opts.mode) {
                 return rec;
+            }
+            if let Some(why) = no_image.get(&inst.instance_id) {
+                return SweGradeRecord::infra_error(&inst, &patch, opts.mode, why.clone());
             }
             match provider {
                 Some(p) => grade_swe(p.as_ref(), &specs, &inst, &patch, &opts).await,

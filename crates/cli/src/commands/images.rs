@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use agentscale_core::sandbox::{ImageSource, SandboxError, SandboxProvider};
+use agentscale_grader::images::PythonBase;
 use agentscale_sandbox::images::{self, base::BaseImageOptions};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -27,6 +28,9 @@ pub enum ImagesCommand {
     BuildBase(BuildBaseArgs),
     /// Build an image from a context folder, tagged NAME:<content hash> (built once).
     Build(BuildArgs),
+    /// The image of every SWE-bench instance: the official one when it is on the engine or can
+    /// be pulled, else built offline in the official layout from repository mirrors (--repos).
+    BuildSwe(super::images_swe::BuildSweArgs),
     /// Import a root-filesystem tarball as an image (`docker import`).
     Import(ImportArgs),
     /// List agentscale's images (label agentscale.image) on every host.
@@ -100,7 +104,8 @@ pub struct PruneArgs {
     /// Show what would be removed without removing it.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also allow removing the base image.
+    /// Also allow removing the base images (agentscale/base and the offline SWE-bench bases
+    /// agentscale/sweb.base:*).
     #[arg(long)]
     pub include_base: bool,
     /// Only consider images whose tag starts with this (e.g. agentscale/tb-).
@@ -160,14 +165,16 @@ fn human(bytes: u64) -> String {
 }
 
 /// Run `agentscale images`.
-pub async fn run(args: ImagesArgs, _global: &GlobalArgs) -> anyhow::Result<u8> {
+pub async fn run(args: ImagesArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
     match args.command {
+        ImagesCommand::BuildSwe(a) => super::images_swe::run(a, global).await,
         ImagesCommand::BuildBase(a) => {
             let opts = BaseImageOptions {
                 force: a.force,
                 tag: a.tag,
                 mirror: a.mirror,
                 suite: a.suite,
+                extra_packages: None,
                 docker_host: None,
             };
             images::base::build_base_image(&opts).await.map_err(coded)?;
@@ -234,10 +241,16 @@ pub async fn run(args: ImagesArgs, _global: &GlobalArgs) -> anyhow::Result<u8> {
             let budget = parse_size(&a.budget)
                 .map_err(|e| exit::with_code(exit::USAGE, anyhow::anyhow!("--budget: {e}")))?;
             let provider = agentscale_sandbox::DockerProvider::from_env().map_err(coded)?;
+            // The base images (agentscale's and the offline SWE-bench bases) are kept unless
+            // --include-base: rebuilding them needs debootstrap and a Debian mirror.
             let keep = if a.include_base {
                 Vec::new()
             } else {
-                vec![agentscale_core::testenv::base_image()]
+                vec![
+                    agentscale_core::testenv::base_image(),
+                    PythonBase::Py39.tag(),
+                    PythonBase::Py311.tag(),
+                ]
             };
             let report = images::prune(&provider, budget, &keep, a.prefix.as_deref(), a.dry_run)
                 .await

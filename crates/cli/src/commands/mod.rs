@@ -6,6 +6,7 @@ pub mod demo;
 pub mod doctor;
 pub mod grade;
 pub mod images;
+pub mod images_swe;
 pub mod import;
 pub mod leaderboard;
 pub mod model;

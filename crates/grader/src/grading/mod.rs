@@ -58,6 +58,14 @@ pub enum LogProblem {
     },
     /// The test patch did not apply (strict mode's marker): the tests never ran.
     TestPatchFailed,
+    /// A log of our own eval script without the start and end markers: the tests never ran
+    /// (the official harness: "Test patch did not apply").
+    NoMarkers,
+    /// The official parser raises on this line (v4.1 mode reproduces the error).
+    ParserCrash {
+        /// The line.
+        line: String,
+    },
     /// Strict mode: no test result could be read from the log at all.
     NoTests,
     /// Strict mode: the test command failed, yet the log reports no failing test — the
@@ -80,6 +88,14 @@ impl std::fmt::Display for LogProblem {
                  file the test patch adds?); the tests were not run",
             ),
             Self::NoTests => f.write_str("no test result could be read from the log"),
+            Self::NoMarkers => f.write_str(
+                "the log has neither test marker: the eval script stopped before the tests ran",
+            ),
+            Self::ParserCrash { line } => write!(
+                f,
+                "the official log parser fails on the line {line:?} (the official harness then \
+                 reports the instance as an error)"
+            ),
             Self::ExitCodeMismatch { exit_code } => write!(
                 f,
                 "the test command exited {exit_code} but the log reports no failing test \
@@ -213,7 +229,28 @@ pub fn parse_log(parser: LogParser, log: &str, mode: GradeMode) -> Result<Status
     Ok(map)
 }
 
-/// Grade a log.
+/// Grade the log of an eval script that agentscale ran: as [`grade_log`], except that a log
+/// with neither marker is [`LogProblem::NoMarkers`] (as in the official harness), never parsed
+/// whole. Bad codes take precedence, as they do there.
+pub fn grade_eval_log(
+    instance: &SweInstance,
+    parser: LogParser,
+    log: &str,
+    mode: GradeMode,
+) -> LogGrade {
+    let bad = BAD_CODES.iter().any(|c| log.contains(*c));
+    if !bad && !log.contains(START_MARKER) && !log.contains(END_MARKER) {
+        return LogGrade::unusable(
+            LogProblem::NoMarkers,
+            recorded_exit_code(log),
+            recorded_duration_ms(log),
+        );
+    }
+    grade_log(instance, parser, log, mode)
+}
+
+/// Grade a log. A log with neither marker (those of harness versions before the markers, such
+/// as `--from-logs` re-grades of 2024 runs) is parsed whole.
 pub fn grade_log(
     instance: &SweInstance,
     parser: LogParser,
@@ -226,6 +263,17 @@ pub fn grade_log(
         Ok(m) => m,
         Err(p) => return LogGrade::unusable(p, exit_code, duration),
     };
+    if mode == GradeMode::V41
+        && let Some(line) = map.crash()
+    {
+        return LogGrade::unusable(
+            LogProblem::ParserCrash {
+                line: line.to_string(),
+            },
+            exit_code,
+            duration,
+        );
+    }
     if mode == GradeMode::Strict {
         if map.is_empty() {
             return LogGrade::unusable(LogProblem::NoTests, exit_code, duration);

@@ -233,3 +233,46 @@ mod props {
         }
     }
 }
+
+#[test]
+fn an_eval_log_without_markers_is_not_a_test_run() {
+    let i = instance(&["t.py::a"], &[]);
+    let unmarked = "collected 1 item\nPASSED t.py::a\n";
+    // Re-grading an old harness's log parses it whole; our own eval script's log must carry
+    // the markers, as in the official harness.
+    assert!(grade_log(&i, LogParser::Pytest, unmarked, GradeMode::V41).resolved);
+    for mode in [GradeMode::V41, GradeMode::Strict] {
+        let g = grade_eval_log(&i, LogParser::Pytest, unmarked, mode);
+        assert!(!g.resolved && !g.found, "{mode}: {g:?}");
+        assert_eq!(g.problem, Some(LogProblem::NoMarkers));
+    }
+    let marked = wrap("PASSED t.py::a");
+    assert!(grade_eval_log(&i, LogParser::Pytest, &marked, GradeMode::V41).resolved);
+}
+
+#[test]
+fn lines_the_official_parsers_fail_on_are_errors_in_v41_and_skipped_in_strict() {
+    let i = instance(&["t.py::a"], &[]);
+    for (parser, log) in [
+        (LogParser::Seaborn, wrap("PASSED t.py::a\nFAILED")),
+        (LogParser::Seaborn, wrap("PASSED t.py::a\nPASSED")),
+        (LogParser::Django, wrap("t.py::a ... ok\nFAIL:\n")),
+        (LogParser::Django, wrap("t.py::a ... ok\nERROR:   ")),
+    ] {
+        let g = grade_log(&i, parser, &log, GradeMode::V41);
+        assert!(
+            matches!(g.problem, Some(LogProblem::ParserCrash { .. })) && !g.resolved,
+            "{parser}: {g:?}"
+        );
+        let g = grade_log(&i, parser, &log, GradeMode::Strict);
+        assert!(g.problem.is_none(), "{parser}: {g:?}");
+    }
+    // A FAILED line with an id is an ordinary failure in both modes.
+    let g = grade_log(
+        &i,
+        LogParser::Seaborn,
+        &wrap("FAILED t.py::a"),
+        GradeMode::V41,
+    );
+    assert!(g.problem.is_none() && !g.resolved, "{g:?}");
+}

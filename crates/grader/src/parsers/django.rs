@@ -57,19 +57,21 @@ pub(super) fn parse_django(log: &str) -> StatusMap {
             let test = line.split_once(" ... FAIL").map_or(line, |(h, _)| h);
             map.insert(test, TestStatus::Failed);
         }
-        if line.starts_with("FAIL:")
-            && let Some(test) = py_split(line).get(1)
-        {
-            map.insert(py_strip(test), TestStatus::Failed);
+        if line.starts_with("FAIL:") {
+            match py_split(line).get(1) {
+                Some(test) => map.insert(py_strip(test), TestStatus::Failed),
+                None => map.crash_on(line),
+            }
         }
         if line.ends_with(" ... ERROR") {
             let test = line.split_once(" ... ERROR").map_or(line, |(h, _)| h);
             map.insert(test, TestStatus::Error);
         }
-        if line.starts_with("ERROR:")
-            && let Some(test) = py_split(line).get(1)
-        {
-            map.insert(py_strip(test), TestStatus::Error);
+        if line.starts_with("ERROR:") {
+            match py_split(line).get(1) {
+                Some(test) => map.insert(py_strip(test), TestStatus::Error),
+                None => map.crash_on(line),
+            }
         }
         if line.trim_start_matches(super::py_space).starts_with("ok")
             && let Some(prev) = &prev_test

@@ -88,6 +88,7 @@ impl fmt::Display for TestStatus {
 pub struct StatusMap {
     entries: HashMap<String, (usize, TestStatus)>,
     conflicts: Vec<String>,
+    crash: Option<String>,
 }
 
 impl StatusMap {
@@ -147,6 +148,21 @@ impl StatusMap {
     /// Tests reported with two different statuses, in the order the conflict was seen.
     pub fn conflicts(&self) -> &[String] {
         &self.conflicts
+    }
+
+    /// Record a line on which the official parser raises (an `IndexError` on a bare `FAILED`
+    /// line of seaborn's parser, or an empty `FAIL:` / `ERROR:` line of django's); the first
+    /// one is kept. The line itself is skipped here.
+    pub fn crash_on(&mut self, line: &str) {
+        if self.crash.is_none() {
+            self.crash = Some(line.chars().take(200).collect());
+        }
+    }
+
+    /// The first line on which the official parser raises, if any: the official harness then
+    /// has no report for the instance (an error); v4.1 mode does the same.
+    pub fn crash(&self) -> Option<&str> {
+        self.crash.as_deref()
     }
 }
 

@@ -150,18 +150,22 @@ pub(super) fn parse_seaborn(log: &str) -> StatusMap {
     let mut map = StatusMap::new();
     for line in log.split('\n') {
         if line.starts_with("FAILED") {
-            if let Some(id) = py_split(line).get(1) {
-                map.insert(*id, TestStatus::Failed);
+            match py_split(line).get(1) {
+                Some(id) => map.insert(*id, TestStatus::Failed),
+                None => map.crash_on(line),
             }
         } else if line.contains(" PASSED ") {
             let parts = py_split(line);
-            if parts.len() >= 2 && parts[1] == "PASSED" {
+            if parts.len() < 2 {
+                map.crash_on(line);
+            } else if parts[1] == "PASSED" {
                 map.insert(parts[0], TestStatus::Passed);
             }
-        } else if line.starts_with("PASSED")
-            && let Some(id) = py_split(line).get(1)
-        {
-            map.insert(*id, TestStatus::Passed);
+        } else if line.starts_with("PASSED") {
+            match py_split(line).get(1) {
+                Some(id) => map.insert(*id, TestStatus::Passed),
+                None => map.crash_on(line),
+            }
         }
     }
     map

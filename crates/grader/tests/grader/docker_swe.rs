@@ -16,9 +16,8 @@ use super::docker_env::provider;
 
 fn opts(mode: GradeMode) -> SweGradeOptions {
     SweGradeOptions {
-        mode,
         timeout: std::time::Duration::from_mins(5),
-        ..SweGradeOptions::default()
+        ..SweGradeOptions::for_mode(mode)
     }
 }
 
@@ -96,16 +95,34 @@ async fn empty_patches_start_no_container() {
 }
 
 #[tokio::test]
-async fn a_patch_leaving_the_repository_is_rejected_before_any_container() {
+async fn a_patch_leaving_the_repository_is_rejected_before_any_container_in_strict_mode() {
     let fake = FakeProvider::default();
     let inst = instance("demo__textkit-7");
     let patch = "diff --git a/../outside b/../outside\nnew file mode 100644\n--- /dev/null\n\
                  +++ b/../outside\n@@ -0,0 +1 @@\n+pwned\n";
-    let rec = grade(&fake, &inst, patch, GradeMode::V41).await;
+    let rec = grade(&fake, &inst, patch, GradeMode::Strict).await;
     assert_eq!(rec.grade.status, GradeStatus::PatchRejected);
     let msg = rec.grade.message.unwrap();
     assert!(msg.contains("../outside") && msg.contains(".."), "{msg}");
     assert_eq!(fake.started(), 0);
+    // v4.1 leaves it to the apply chain in the container, as the official harness does, and
+    // notes what strict mode would have said.
+    let fake = FakeProvider::default();
+    let rec = grade(&fake, &inst, patch, GradeMode::V41).await;
+    assert_eq!(fake.started(), 1, "{:?}", rec.grade);
+    assert!(
+        fake.commands().iter().any(|c| c.contains("git apply")),
+        "{:?}",
+        fake.commands()
+    );
+    assert!(
+        rec.grade
+            .flags
+            .iter()
+            .any(|f| f.contains("strict mode rejects it")),
+        "{:?}",
+        rec.grade.flags
+    );
 }
 
 #[tokio::test]
@@ -195,7 +212,7 @@ async fn a_guard_refusal_is_a_rejected_patch() {
         }
     });
     let inst = instance("demo__textkit-7");
-    let rec = grade(&fake, &inst, &inst.patch, GradeMode::V41).await;
+    let rec = grade(&fake, &inst, &inst.patch, GradeMode::Strict).await;
     assert_eq!(
         rec.grade.status,
         GradeStatus::PatchRejected,
@@ -204,6 +221,14 @@ async fn a_guard_refusal_is_a_rejected_patch() {
     );
     assert!(rec.grade.message.unwrap().contains("symlink"));
     assert!(!fake.commands().iter().any(|c| c.contains("git apply")));
+    // The guard is strict mode's hardening: v4.1 never runs it.
+    let rec = grade(&fake, &inst, &inst.patch, GradeMode::V41).await;
+    assert_ne!(
+        rec.grade.status,
+        GradeStatus::PatchRejected,
+        "{:?}",
+        rec.grade
+    );
 }
 
 const CONFTEST_HIJACK: &str = "\

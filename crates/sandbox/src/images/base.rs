@@ -20,6 +20,8 @@ pub struct BaseImageOptions {
     pub mirror: Option<String>,
     /// The Debian suite (default bookworm).
     pub suite: Option<String>,
+    /// Debian packages added to the script's list (comma-separated).
+    pub extra_packages: Option<String>,
     /// `DOCKER_HOST` for the script's docker commands (default: inherited).
     pub docker_host: Option<String>,
 }
@@ -35,6 +37,7 @@ impl BaseImageOptions {
             ("--tag", &self.tag),
             ("--mirror", &self.mirror),
             ("--suite", &self.suite),
+            ("--extra-packages", &self.extra_packages),
         ] {
             if let Some(v) = v {
                 a.push(flag.to_string());

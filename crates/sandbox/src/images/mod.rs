@@ -140,6 +140,39 @@ pub async fn exists(d: &Docker, endpoint: &str, image: &str) -> Result<bool, San
     }
 }
 
+/// The id of an image on the hosts that are up: `Some` when every one of them has it (the
+/// first host's id), `None` when any lacks it.
+pub async fn id_everywhere(
+    p: &DockerProvider,
+    image: &str,
+) -> Result<Option<String>, SandboxError> {
+    if !everywhere(p, image).await? {
+        return Ok(None);
+    }
+    let id = on_every_host(p, |_, d, ep| async move {
+        d.inspect_image(image)
+            .await
+            .map(|i| i.id.unwrap_or_default())
+            .map_err(|e| classify("inspect image", &ep, e))
+    })
+    .await?;
+    Ok(Some(id))
+}
+
+/// Whether every host that is up has the image.
+pub async fn everywhere(p: &DockerProvider, image: &str) -> Result<bool, SandboxError> {
+    let missing = std::sync::atomic::AtomicBool::new(false);
+    let missing_ref = &missing;
+    on_every_host(p, |_, d, ep| async move {
+        if !exists(&d, &ep, image).await? {
+            missing_ref.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(String::new())
+    })
+    .await?;
+    Ok(!missing.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 /// Re-tag an image to itself: the engine records the time as its `LastTagTime`, which prune
 /// uses as "last used".
 async fn touch(d: &Docker, image: &str) {
