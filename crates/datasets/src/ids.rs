@@ -1,0 +1,69 @@
+//! The rule for task ids: what a SWE-bench `instance_id` or a Terminal-Bench task name must
+//! look like to be loaded.
+//!
+//! An id names folders (`<run>/<id>/` of `agentscale grade`, reports), file names (run-store
+//! artifacts) and parts of container image names. So that none of these needs escaping — and
+//! two ids can never end up in the same folder, as `x/y` and `x_y` would once `/` is replaced
+//! — an id must be **1 to 128 ASCII letters, digits, `.`, `_` or `-`, starting with a letter or
+//! a digit**. Every id of SWE-bench (`django__django-11099`) and Terminal-Bench (`fix-git`)
+//! follows it; `..`, `a/b`, `../../tmp/x`, an empty id, spaces and control characters do not.
+//! A dataset row whose id breaks the rule is a validation error naming the row.
+
+/// The longest id accepted, in characters (file names are limited to 255 bytes, and ids are
+/// combined with suffixes).
+pub const MAX_ID_LEN: usize = 128;
+
+/// Check an id against the rule; the error says what is wrong with it (without naming the
+/// row, which the caller knows).
+pub fn check_id(id: &str) -> Result<(), String> {
+    const RULE: &str = "ids name folders and images, so they must be 1 to 128 ASCII letters, \
+                        digits, '.', '_' or '-', starting with a letter or digit";
+    let why = if id.is_empty() {
+        "it is empty".to_string()
+    } else if id.chars().count() > MAX_ID_LEN {
+        format!("it is {} characters long", id.chars().count())
+    } else if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        format!("it contains {c:?}")
+    } else if !id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        format!("it starts with {:?}", id.chars().next().unwrap_or(' '))
+    } else {
+        return Ok(());
+    };
+    Err(format!("{id:?} cannot be used as an id: {why}; {RULE}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_ids_pass_and_unsafe_ones_are_named() {
+        for ok in ["django__django-11099", "fix-git", "a", "x.y_z-1", "Abc9"] {
+            assert_eq!(check_id(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("../../tmp/x", "contains '/'"),
+            ("a/b", "contains '/'"),
+            ("..", "starts with '.'"),
+            (".hidden", "starts with '.'"),
+            ("-x", "starts with '-'"),
+            ("", "is empty"),
+            ("a b", "contains ' '"),
+            ("a\nb", "contains '\\n'"),
+            ("a\\b", "contains '\\\\'"),
+            ("é", "contains 'é'"),
+        ] {
+            let e = check_id(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+        assert!(check_id(&"a".repeat(MAX_ID_LEN)).is_ok());
+        assert!(
+            check_id(&"a".repeat(MAX_ID_LEN + 1))
+                .unwrap_err()
+                .contains("129 characters")
+        );
+    }
+}
