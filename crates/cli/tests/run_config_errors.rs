@@ -53,6 +53,23 @@ fn setup(text: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Run with `DOCKER_HOST` at a socket that does not exist; the command must fail with exit 3,
+/// naming the socket.
+fn without_engine(args: &[&str], cwd: &Path) -> Out {
+    let o = agentscale(
+        args,
+        cwd,
+        &[("DOCKER_HOST", "unix:///nonexistent/agentscale-test.sock")],
+    );
+    assert_eq!(o.code, 3, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("/nonexistent/agentscale-test.sock"),
+        "{}",
+        o.stderr
+    );
+    o
+}
+
 fn assert_nothing_started(dir: &Path) {
     assert!(
         !dir.join("results").exists() && !dir.join("out").exists(),
@@ -162,16 +179,9 @@ fn an_unreachable_docker_engine_stops_before_any_work() {
         "image_name": "agentscale/base:bookworm"
     });
     std::fs::write(dir.path().join("data.jsonl"), format!("{row}\n")).unwrap();
-    let o = agentscale(
+    let o = without_engine(
         &["run", "exp.toml", "--set", "experiment.output=out"],
         dir.path(),
-        &[("DOCKER_HOST", "unix:///nonexistent/agentscale-test.sock")],
-    );
-    assert_eq!(o.code, 3, "{}\n{}", o.stdout, o.stderr);
-    assert!(
-        o.stderr.contains("/nonexistent/agentscale-test.sock"),
-        "{}",
-        o.stderr
     );
     assert!(o.stderr.contains("agentscale doctor"), "{}", o.stderr);
     assert_nothing_started(dir.path());
@@ -239,16 +249,9 @@ fn a_missing_config_file_is_said_once() {
 #[test]
 fn demo_without_an_engine_says_the_engine_is_unreachable() {
     let dir = tempfile::tempdir().unwrap();
-    let o = agentscale(
+    let o = without_engine(
         &["demo", "--no-build", "--set", "experiment.output=out"],
         dir.path(),
-        &[("DOCKER_HOST", "unix:///nonexistent/agentscale-test.sock")],
-    );
-    assert_eq!(o.code, 3, "{}\n{}", o.stdout, o.stderr);
-    assert!(
-        o.stderr.contains("/nonexistent/agentscale-test.sock"),
-        "{}",
-        o.stderr
     );
     assert!(!o.stderr.contains("base image"), "{}", o.stderr);
     assert_nothing_started(dir.path());
