@@ -12,8 +12,8 @@
 //!      `<config>/<split>/*.parquet`, `<split>-*.parquet` or `<split>.parquet`;
 //!   3. exactly one `*.jsonl`/`*.json`/`*.parquet` at its top level (metadata files such as
 //!      `dataset_info.json` do not count).
-//! - Every task id follows one rule ([`ids`]): 1 to 128 ASCII letters, digits, `.`, `_` or
-//!   `-`, starting with a letter or digit, so that ids name folders and images safely and
+//! - Every task id follows one rule ([`ids`]): 1 to 128 characters, runs of ASCII letters and
+//!   digits joined by `.`, `_`, `__` or dashes, so that ids name folders and images safely and
 //!   distinctly; a row breaking it is a validation error.
 //! - [`Selection`] filters, slices and samples tasks (filter → slice → sample).
 //! - [`open`] resolves a path or registry name and loads it (what `--dataset` should call).
