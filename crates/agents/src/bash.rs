@@ -626,4 +626,68 @@ mod tests {
         assert_eq!(v["elided"], false);
         assert_eq!(v["output"], "a".repeat(30));
     }
+
+    /// Property tests of the reply parsers (model output is outside input): every reply is
+    /// one non-empty command or a [`FormatError`] that says why and counts the actions.
+    mod props {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn reply_part() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("```bash\n".to_string()),
+                Just("```mswea_bash_command\n".to_string()),
+                Just("\n```".to_string()),
+                Just("```".to_string()),
+                Just("\n".to_string()),
+                "[ -~]{0,20}",
+                "\\PC{0,8}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn text_replies_are_one_command_or_a_format_error(
+                parts in proptest::collection::vec(reply_part(), 0..12),
+            ) {
+                let reply = parts.concat();
+                match parse_text_action(&reply, &fence_regex("bash"), "bash") {
+                    Ok(cmd) => {
+                        prop_assert!(!cmd.is_empty());
+                        prop_assert_eq!(cmd.trim(), cmd.as_str());
+                    }
+                    Err(e) => {
+                        prop_assert!(!e.message.is_empty());
+                        prop_assert!(e.call_ids.is_empty());
+                    }
+                }
+            }
+
+            #[test]
+            fn tool_calls_are_one_command_or_a_format_error(
+                calls in proptest::collection::vec(
+                    ("(bash|python|)", "(\\{\"command\": ?\"[ -!#-~]{0,10}\"\\}|[ -~]{0,16})"),
+                    0..3,
+                ),
+            ) {
+                let mut m = Message::assistant("");
+                m.tool_calls = calls.iter().map(|(n, a)| call(n, a)).collect();
+                match parse_tool_action(&m) {
+                    Ok((id, cmd)) => {
+                        prop_assert_eq!(m.tool_calls.len(), 1);
+                        prop_assert_eq!(id, m.tool_calls[0].id.clone());
+                        prop_assert!(!cmd.is_empty());
+                    }
+                    Err(e) => {
+                        prop_assert!(!e.message.is_empty());
+                        prop_assert_eq!(e.n_actions, m.tool_calls.len());
+                        prop_assert_eq!(e.call_ids.len(), m.tool_calls.len());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -54,7 +54,7 @@ where
     match result {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", exit::render(&e));
             exit::code_for(&e).into()
         }
     }

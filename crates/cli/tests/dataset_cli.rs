@@ -738,3 +738,23 @@ fn log_levels_follow_the_flags_and_rust_log_overrides_them() {
     let env_warn = show(&["-q"], &[("RUST_LOG", "warn")]);
     assert!(env_warn.contains(warning), "{env_warn}");
 }
+
+#[test]
+fn show_of_an_unknown_id_points_at_the_listing_and_a_clean_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run(&["dataset", "show", "demo-swe:nosuch"], tmp.path(), &[]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("no task `nosuch`"), "{}", o.stderr);
+    // the hint is the listing, not the same failing command again
+    assert!(
+        o.stderr
+            .contains("`agentscale dataset show demo-swe` lists the ids"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        !o.stderr.contains("/../"),
+        "un-normalised path: {}",
+        o.stderr
+    );
+}

@@ -110,6 +110,17 @@ fn predictions_naming_an_unknown_instance_are_refused() {
     let o = run(&["grade", "--dataset", s(&demo()), "--predictions", s(&preds)]);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("line 2"), "{}", o.stderr);
+    // a predictions file that is not there is bad input (2), not a failed run (1)
+    let missing = dir.path().join("no-such-preds.jsonl");
+    let o = run(&[
+        "grade",
+        "--dataset",
+        s(&demo()),
+        "--predictions",
+        s(&missing),
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("no-such-preds.jsonl"), "{}", o.stderr);
     let tb = workspace_root().join("datasets/demo/terminal-bench");
     let o = run(&["grade", "--dataset", s(&tb), "--predictions", "gold"]);
     assert_eq!(o.code, 2, "{}", o.stderr);

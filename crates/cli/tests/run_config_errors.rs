@@ -1,7 +1,8 @@
 //! End-to-end tests of `agentscale run` on bad input: each config error is one clear message
 //! naming the place (file:line:column and key, or the `--set` argument), the exit code is 2,
-//! and nothing is started (no run directory is created). An unreachable Docker engine is a
-//! clear error with exit code 3, also before any work.
+//! and nothing is started (no run directory is created); every problem of a file comes in one
+//! pass. An unreachable Docker engine is a clear error with exit code 3, also before any work
+//! (for `run` and for `demo`, which must not blame the base image).
 
 use std::path::Path;
 use std::process::Command;
@@ -50,6 +51,23 @@ fn setup(text: &str) -> tempfile::TempDir {
     std::fs::write(dir.path().join("data.jsonl"), "").unwrap();
     std::fs::write(dir.path().join("exp.toml"), text).unwrap();
     dir
+}
+
+/// Run with `DOCKER_HOST` at a socket that does not exist; the command must fail with exit 3,
+/// naming the socket.
+fn without_engine(args: &[&str], cwd: &Path) -> Out {
+    let o = agentscale(
+        args,
+        cwd,
+        &[("DOCKER_HOST", "unix:///nonexistent/agentscale-test.sock")],
+    );
+    assert_eq!(o.code, 3, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("/nonexistent/agentscale-test.sock"),
+        "{}",
+        o.stderr
+    );
+    o
 }
 
 fn assert_nothing_started(dir: &Path) {
@@ -161,17 +179,80 @@ fn an_unreachable_docker_engine_stops_before_any_work() {
         "image_name": "agentscale/base:bookworm"
     });
     std::fs::write(dir.path().join("data.jsonl"), format!("{row}\n")).unwrap();
+    let o = without_engine(
+        &["run", "exp.toml", "--set", "experiment.output=out"],
+        dir.path(),
+    );
+    assert!(o.stderr.contains("agentscale doctor"), "{}", o.stderr);
+    assert_nothing_started(dir.path());
+}
+
+#[test]
+fn five_kinds_of_problem_come_in_one_pass() {
+    // What ../shared/checks/14-interruptions-and-bad-input does to configs/demo.toml.
+    let demo = include_str!("../../../configs/demo.toml");
+    let text = demo
+        .replacen("seed = 42", "seed = 42\nseed = 43\ntemprature = 0.5", 1)
+        .replacen("concurrency = 4", "concurrency = \"four\"", 1)
+        .replacen(
+            "script = \"demo\"",
+            "script = \"demo\"\napi_key_env = \"AGENTSCALE_TEST_UNSET_KEY\"",
+            1,
+        )
+        .replacen(
+            "name = [\"demo-swe\", \"demo-tb\"]",
+            "path = \"/nonexistent/agentscale-test-dataset.jsonl\"",
+            1,
+        );
+    let dir = setup(&text);
     let o = agentscale(
         &["run", "exp.toml", "--set", "experiment.output=out"],
         dir.path(),
-        &[("DOCKER_HOST", "unix:///nonexistent/agentscale-test.sock")],
+        &[("AGENTSCALE_TEST_UNSET_KEY", "")],
     );
-    assert_eq!(o.code, 3, "{}\n{}", o.stdout, o.stderr);
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
     assert!(
-        o.stderr.contains("/nonexistent/agentscale-test.sock"),
+        o.stderr.contains("5 problems in the config exp.toml"),
         "{}",
         o.stderr
     );
-    assert!(o.stderr.contains("agentscale doctor"), "{}", o.stderr);
+    for (line, what) in [
+        (18, "duplicate key `seed`"),
+        (19, "unknown key `temprature` in experiment"),
+        (
+            22,
+            "/nonexistent/agentscale-test-dataset.jsonl does not exist",
+        ),
+        (28, "AGENTSCALE_TEST_UNSET_KEY"),
+        (35, "sandbox.concurrency must be an integer"),
+    ] {
+        let placed = o
+            .stderr
+            .lines()
+            .any(|l| l.contains(&format!("exp.toml:{line}:")) && l.contains(what));
+        assert!(placed, "{what} not reported at line {line}:\n{}", o.stderr);
+    }
+    assert!(!o.stderr.contains("more may follow"), "{}", o.stderr);
+    assert_nothing_started(dir.path());
+}
+
+#[test]
+fn a_missing_config_file_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = agentscale(&["run", "nope.toml"], dir.path(), &[]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("nope.toml"), "{}", o.stderr);
+    let said = o.stderr.matches("No such file or directory").count();
+    assert_eq!(said, 1, "the cause said {said} times:\n{}", o.stderr);
+}
+
+#[test]
+fn demo_without_an_engine_says_the_engine_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = without_engine(
+        &["demo", "--no-build", "--set", "experiment.output=out"],
+        dir.path(),
+    );
+    assert!(!o.stderr.contains("base image"), "{}", o.stderr);
     assert_nothing_started(dir.path());
 }

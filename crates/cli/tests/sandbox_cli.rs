@@ -109,7 +109,8 @@ fn doctor_names_a_missing_engine_and_the_fix() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    // no engine is "infrastructure unavailable" (exit 3), as the README's table says
+    assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
         text.contains("no Docker engine at /nonexistent/agentscale-cli-test.sock"),
         "{text}"

@@ -286,6 +286,15 @@ pub enum ModelError {
         /// What happened.
         message: String,
     },
+    /// No connection could be made (refused, unreachable host, DNS or TLS failure): the
+    /// endpoint is down or misconfigured, not slow.
+    #[error("cannot connect to {endpoint}: {message}")]
+    Connection {
+        /// The endpoint.
+        endpoint: String,
+        /// What happened (`Connection refused (os error 111)`).
+        message: String,
+    },
     /// The prompt is longer than the model's context window.
     #[error("context too long for {model}: {message}")]
     ContextTooLong {
@@ -322,7 +331,7 @@ pub enum ModelError {
 }
 
 impl ModelError {
-    /// True for errors worth retrying: rate limits, server errors, timeouts, dropped
+    /// True for errors worth retrying: rate limits, server errors, timeouts, failed or dropped
     /// connections and malformed (e.g. truncated) bodies. Never bad requests,
     /// authentication or context length.
     pub fn is_retryable(&self) -> bool {
@@ -331,6 +340,7 @@ impl ModelError {
             Self::RateLimited { .. }
                 | Self::Server { .. }
                 | Self::Timeout { .. }
+                | Self::Connection { .. }
                 | Self::MalformedResponse { .. }
         )
     }
@@ -341,6 +351,7 @@ impl ModelError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Server { .. } => "server_error",
             Self::Timeout { .. } => "timeout",
+            Self::Connection { .. } => "connection",
             Self::ContextTooLong { .. } => "context_too_long",
             Self::Authentication(_) => "authentication",
             Self::BadRequest { .. } => "bad_request",

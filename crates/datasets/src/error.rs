@@ -81,7 +81,16 @@ impl Problem {
             let _ = write!(s, ":{line}");
         }
         s.push_str(": ");
-        match (self.row, &self.id) {
+        // An id that breaks the id rule may hold anything (a newline, an escape sequence):
+        // quote it.
+        let id = self.id.as_ref().map(|id| {
+            if crate::ids::check_id(id).is_ok() {
+                id.clone()
+            } else {
+                format!("{id:?}")
+            }
+        });
+        match (self.row, &id) {
             (Some(row), Some(id)) => {
                 let _ = write!(s, "row {row} ({id}): ");
             }

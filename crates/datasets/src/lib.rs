@@ -12,6 +12,9 @@
 //!      `<config>/<split>/*.parquet`, `<split>-*.parquet` or `<split>.parquet`;
 //!   3. exactly one `*.jsonl`/`*.json`/`*.parquet` at its top level (metadata files such as
 //!      `dataset_info.json` do not count).
+//! - Every task id follows one rule ([`ids`]): 1 to 128 characters, runs of ASCII letters and
+//!   digits joined by `.`, `_`, `__` or dashes, so that ids name folders and images safely and
+//!   distinctly; a row breaking it is a validation error.
 //! - [`Selection`] filters, slices and samples tasks (filter → slice → sample).
 //! - [`open`] resolves a path or registry name and loads it (what `--dataset` should call).
 //! - [`Registry`] names known datasets (`datasets/registry.toml`, compiled in) and resolves
@@ -33,6 +36,7 @@ mod dataset;
 mod detect;
 mod error;
 mod fetch;
+pub mod ids;
 mod registry;
 mod selection;
 pub mod swe;
@@ -43,6 +47,7 @@ pub use dataset::{
 };
 pub use error::{DatasetError, Problem};
 pub use fetch::{Downloader, Fetched, fetch, sha256_file};
+pub use ids::check_id;
 pub use registry::{
     DATA_DIR_ENV, EMBEDDED_REGISTRY, FETCH_MARKER, REGISTRY_ENV, Registry, RegistryEntry, Resolved,
     Source, default_data_dir, open,

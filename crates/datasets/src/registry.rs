@@ -233,8 +233,10 @@ fn project_roots() -> Vec<PathBuf> {
     if let Ok(cwd) = std::env::current_dir() {
         roots.push(cwd);
     }
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    roots.push(built);
+    // The workspace root (two folders above this crate), without `..` in the printed path.
+    if let Some(built) = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2) {
+        roots.push(built.to_path_buf());
+    }
     if let Ok(exe) = std::env::current_exe() {
         roots.extend(exe.ancestors().skip(1).take(4).map(Path::to_path_buf));
     }

@@ -11,4 +11,5 @@ mod grader {
     mod docker_swe;
     mod docker_tb;
     mod eval_snapshots;
+    mod props;
 }

@@ -115,7 +115,7 @@ impl CallTotals {
             self.failed += 1;
             if matches!(
                 kind.as_str(),
-                "rate_limited" | "server_error" | "timeout" | "malformed_response"
+                "rate_limited" | "server_error" | "timeout" | "connection" | "malformed_response"
             ) {
                 self.infra_failed += 1;
             }

@@ -228,23 +228,33 @@ impl Transport {
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> ModelError {
-        let detail = scrub_opt(self.key.as_ref(), &error_chain(e));
-        let message = if e.is_timeout() {
-            format!(
-                "no reply within {} s (timeout_sec)",
-                self.timeout.as_secs_f64()
-            )
-        } else if e.is_connect() {
-            format!(
-                "could not connect ({})",
-                scrub_opt(self.key.as_ref(), &root_cause(e))
-            )
-        } else {
-            format!("the connection dropped before a reply: {detail}")
-        };
+        let endpoint = self.url.clone();
+        if e.is_timeout() {
+            return ModelError::Timeout {
+                endpoint,
+                message: format!(
+                    "no reply within {} s (timeout_sec)",
+                    self.timeout.as_secs_f64()
+                ),
+            };
+        }
+        if e.is_connect() {
+            // Refused, unreachable, DNS, TLS: nothing was sent; the endpoint is down or
+            // misconfigured, which is not a timeout.
+            return ModelError::Connection {
+                endpoint,
+                message: format!(
+                    "could not connect ({})",
+                    scrub_opt(self.key.as_ref(), &root_cause(e))
+                ),
+            };
+        }
         ModelError::Timeout {
-            endpoint: self.url.clone(),
-            message,
+            endpoint,
+            message: format!(
+                "the connection dropped before a reply: {}",
+                scrub_opt(self.key.as_ref(), &error_chain(e))
+            ),
         }
     }
 }

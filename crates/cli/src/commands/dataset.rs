@@ -236,8 +236,15 @@ fn show(registry: &Registry, data_dir: &Path, a: &ShowArgs) -> anyhow::Result<u8
             .filter(|t| t.contains(id.as_str()) || id.contains(t.as_str()))
             .take(5)
             .collect();
+        // The dataset alone, without the id that was not found (`NAME:ID` → `NAME`).
+        let dataset = a
+            .spec
+            .strip_suffix(id.as_str())
+            .and_then(|s| s.strip_suffix(':'))
+            .filter(|_| a.id.is_none())
+            .unwrap_or(&a.spec);
         let hint = if similar.is_empty() {
-            format!("`agentscale dataset show {}` lists the ids", a.spec)
+            format!("`agentscale dataset show {dataset}` lists the ids")
         } else {
             format!("similar: {}", similar.join(", "))
         };

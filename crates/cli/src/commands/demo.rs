@@ -45,8 +45,24 @@ fn image_present(image: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Fail with the engine's own error (exit 3) when a Docker engine of the default pool cannot
+/// be reached, so that an engine that is down is not mistaken for a missing base image.
+async fn require_engine() -> anyhow::Result<()> {
+    let config = agentscale_sandbox::DockerConfig {
+        sweep_on_start: false,
+        ..agentscale_sandbox::DockerConfig::default()
+    };
+    let provider =
+        agentscale_sandbox::DockerProvider::from_config(config).map_err(super::images::coded)?;
+    for host in provider.host_names() {
+        provider.client(&host).await.map_err(super::images::coded)?;
+    }
+    Ok(())
+}
+
 /// Run `agentscale demo`.
 pub async fn run(args: DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    require_engine().await?;
     let base = agentscale_core::testenv::base_image();
     if !image_present(&base) {
         if args.no_build {

@@ -1,6 +1,7 @@
 //! `agentscale doctor`: check the Docker engine, the base image, disk space, cgroup limits and
-//! stale containers (removed, and reported); print each problem with its fix. Exit 1 when a
-//! problem is found.
+//! stale containers (removed, and reported); print each problem with its fix. Exit 3 when an
+//! engine cannot be reached (infrastructure unavailable, as for every command), 1 when the
+//! engines answer but another problem is found.
 
 use clap::Args;
 
@@ -41,7 +42,14 @@ pub async fn run(args: DoctorArgs, _global: &GlobalArgs) -> anyhow::Result<u8> {
             println!("{} problem(s) found", report.problems);
         }
     }
-    Ok(if report.problems == 0 {
+    let engine_down = report
+        .hosts
+        .iter()
+        .flat_map(|h| &h.checks)
+        .any(|c| c.name == "engine" && !c.ok);
+    Ok(if engine_down {
+        exit::INFRA
+    } else if report.problems == 0 {
         exit::SUCCESS
     } else {
         exit::FAILURE

@@ -202,7 +202,15 @@ async fn grade_predictions(
         "gold" => gold_predictions(&instances),
         "empty" => empty_predictions(&instances),
         path => {
-            let all = read_predictions(Path::new(path)).map_err(grader_error)?;
+            // A predictions file that is not there is bad input (2), like any missing input.
+            let file = Path::new(path);
+            let all = read_predictions(file).map_err(|e| {
+                if file.exists() {
+                    grader_error(e)
+                } else {
+                    usage(e)
+                }
+            })?;
             // Every id must be in the dataset; only the selected instances are graded.
             let full = agentscale_datasets::open(
                 &args.dataset,

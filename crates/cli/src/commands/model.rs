@@ -77,6 +77,7 @@ fn exit_code_for(e: &ModelError) -> u8 {
         ModelError::RateLimited { .. }
         | ModelError::Server { .. }
         | ModelError::Timeout { .. }
+        | ModelError::Connection { .. }
         | ModelError::MalformedResponse { .. } => exit::INFRA,
         _ => exit::FAILURE,
     }

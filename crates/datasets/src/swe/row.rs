@@ -169,7 +169,13 @@ pub(crate) fn instance_from_map(mut m: Map<String, Value>, base_dir: &Path) -> R
             err("instance_id", "field `instance_id` is empty".to_string());
             None
         }
-        Ok(s) => Some(s),
+        Ok(s) => match crate::ids::check_id(&s) {
+            Ok(()) => Some(s),
+            Err(e) => {
+                err("instance_id", format!("field `instance_id`: {e}"));
+                None
+            }
+        },
         Err(e) => {
             err("instance_id", e);
             None

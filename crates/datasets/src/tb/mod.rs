@@ -110,6 +110,15 @@ pub(crate) fn looks_like_task_dataset(dir: &Path) -> Option<PathBuf> {
     has_tasks(&nested).then_some(nested)
 }
 
+/// Docker Compose files a task's environment may hold instead of a Dockerfile (not supported:
+/// a task runs in one container).
+const COMPOSE_FILES: &[&str] = &[
+    "docker-compose.yaml",
+    "docker-compose.yml",
+    "compose.yaml",
+    "compose.yml",
+];
+
 /// Read one task folder. Problems go to `findings`; `None` when the task has an error.
 pub(crate) fn read_task(dir: &Path, findings: &mut Findings) -> Option<TbTask> {
     let Some(name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
@@ -121,6 +130,16 @@ pub(crate) fn read_task(dir: &Path, findings: &mut Findings) -> Option<TbTask> {
     };
     let toml_path = dir.join("task.toml");
     let mut ok = true;
+    if let Err(e) = crate::ids::check_id(&name) {
+        findings.error(
+            Problem::new(
+                dir,
+                format!("the task folder's name {e}; rename the folder"),
+            )
+            .id(Some(&name)),
+        );
+        ok = false;
+    }
     let config = match std::fs::read(&toml_path) {
         Ok(bytes) => {
             if let Ok(text) = String::from_utf8(bytes) {
@@ -193,14 +212,18 @@ pub(crate) fn read_task(dir: &Path, findings: &mut Findings) -> Option<TbTask> {
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let parts = parts_of(&abs);
     if parts.environment && !parts.dockerfile && config.docker_image.is_none() {
-        findings.error(
-            Problem::new(
-                abs.join("environment"),
-                "environment/ has no Dockerfile and task.toml names no docker_image, so the \
-                 task has no image",
-            )
-            .id(Some(&name)),
-        );
+        let env = abs.join("environment");
+        let message = match COMPOSE_FILES.iter().find(|f| env.join(f).is_file()) {
+            Some(compose) => format!(
+                "environment/ holds {compose} but no Dockerfile: {compose} (several services) is \
+                 not supported; give the task an environment/Dockerfile for its single \
+                 container, or name an image with docker_image in task.toml"
+            ),
+            None => "environment/ has no Dockerfile and task.toml names no docker_image, so the \
+                     task has no image"
+                .to_string(),
+        };
+        findings.error(Problem::new(env, message).id(Some(&name)));
         return None;
     }
     Some(TbTask {

@@ -4,4 +4,5 @@
 mod common;
 mod formats;
 mod fuzz;
+mod ids;
 mod shared;

@@ -113,6 +113,22 @@ pub fn check(
                 ),
             );
         }
+        if m.provider == Provider::Scripted
+            && let Some(var) = &m.api_key_env
+        {
+            at(
+                mp.key("api_key_env"),
+                format!(
+                    "models[{i}].api_key_env = {var:?} only applies to provider = \"openai\" or \
+                     \"anthropic\"; a scripted model reads no key{} (remove it)",
+                    if (opts.env_has)(var) {
+                        ""
+                    } else {
+                        ", and the variable is not set anyway"
+                    }
+                ),
+            );
+        }
         match m.provider {
             Provider::Openai | Provider::Anthropic => {
                 if let Some(var) = m.key_env()

@@ -295,13 +295,25 @@ pub struct Document {
     pub origins: Origins,
 }
 
-/// A TOML syntax error, with its place.
+/// A problem found while reading TOML text, with its place.
 #[derive(Debug, Clone)]
 pub struct SyntaxError {
     /// Where.
     pub origin: Origin,
+    /// The key path concerned, when the problem is about one value (a number out of range).
+    pub path: Option<KeyPath>,
     /// What.
     pub message: String,
+}
+
+/// A document read to its end, and the problems the parser got past: a duplicated key (the
+/// first value is kept), a number that does not fit (the value is left out).
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The values and their places.
+    pub document: Document,
+    /// The recoverable problems, each of which still has to be reported.
+    pub problems: Vec<SyntaxError>,
 }
 
 /// Converts byte offsets to 1-based lines and columns.
@@ -330,36 +342,68 @@ impl LineIndex {
     }
 }
 
-/// Parse TOML text into a [`Document`]. Every syntax error is reported (the parser recovers
-/// where it can).
-pub fn parse_toml(file: &Path, text: &str) -> Result<Document, Vec<SyntaxError>> {
+/// The message toml gives a key set twice (or a table defined twice). The parser recovers
+/// from it — keeping the first value, merging a table's later keys — so it is one problem
+/// among the others rather than the end of the pass.
+const DUPLICATE_KEY: &str = "duplicate key";
+
+/// Parse TOML text into a [`Document`].
+///
+/// `Ok` when the parser read the whole file: the document plus the problems it got past
+/// (duplicated keys, numbers that do not fit), to be reported with the rest. `Err` with every
+/// error found when the text has a syntax error the parser cannot get past; the document is
+/// then unusable and further problems may be hidden behind it.
+pub fn parse_toml(file: &Path, text: &str) -> Result<Parsed, Vec<SyntaxError>> {
     let index = LineIndex::new(text);
     let (table, errors) = DeTable::parse_recoverable(text);
-    if !errors.is_empty() {
-        return Err(errors
-            .iter()
-            .map(|e| SyntaxError {
-                origin: e.span().map_or_else(
-                    || Origin::File {
-                        file: file.to_path_buf(),
-                        line: 1,
-                        column: 1,
-                    },
-                    |s| index.origin(file, text, s.start),
-                ),
-                message: e.message().trim().to_string(),
-            })
-            .collect());
-    }
-    let mut origins = Origins {
-        fallback: Some(Origin::File {
-            file: file.to_path_buf(),
-            line: 1,
-            column: 1,
-        }),
-        ..Origins::default()
+    let at = |offset: Option<usize>| {
+        offset.map_or_else(
+            || Origin::File {
+                file: file.to_path_buf(),
+                line: 1,
+                column: 1,
+            },
+            |o| index.origin(file, text, o),
+        )
     };
     let mut problems = Vec::new();
+    let mut fatal = false;
+    for e in &errors {
+        let message = e.message().trim();
+        let span = e.span();
+        if message == DUPLICATE_KEY {
+            let key = span
+                .clone()
+                .and_then(|s| text.get(s))
+                .map(str::trim)
+                .filter(|k| !k.is_empty());
+            problems.push(SyntaxError {
+                origin: at(span.map(|s| s.start)),
+                path: None,
+                message: match key {
+                    Some(k) => format!(
+                        "duplicate key `{k}`: it is already set above in the same table; a key \
+                         may be set once (the first value is used for the other checks)"
+                    ),
+                    None => "duplicate key: it is already set above in the same table".into(),
+                },
+            });
+        } else {
+            fatal = true;
+            problems.push(SyntaxError {
+                origin: at(span.map(|s| s.start)),
+                path: None,
+                message: message.to_string(),
+            });
+        }
+    }
+    if fatal {
+        return Err(problems);
+    }
+    let mut origins = Origins {
+        fallback: Some(at(None)),
+        ..Origins::default()
+    };
     let ctx = Ctx {
         file,
         text,
@@ -371,11 +415,10 @@ pub fn parse_toml(file: &Path, text: &str) -> Result<Document, Vec<SyntaxError>>
         &mut origins,
         &mut problems,
     );
-    if problems.is_empty() {
-        Ok(Document { root, origins })
-    } else {
-        Err(problems)
-    }
+    Ok(Parsed {
+        document: Document { root, origins },
+        problems,
+    })
 }
 
 struct Ctx<'a> {
@@ -427,6 +470,7 @@ impl Ctx<'_> {
                 } else {
                     problems.push(SyntaxError {
                         origin: self.origin(offset),
+                        path: Some(path.clone()),
                         message: format!("{path}: the integer {i} does not fit in 64 bits"),
                     });
                     Value::Null
@@ -444,6 +488,7 @@ impl Ctx<'_> {
                 } else {
                     problems.push(SyntaxError {
                         origin: self.origin(offset),
+                        path: Some(path.clone()),
                         message: format!(
                             "{path}: {f} is not a finite number (nan and inf are not allowed)"
                         ),
@@ -527,6 +572,39 @@ fn set_in(node: &mut Value, segs: &[Seg], here: &KeyPath, value: Value) -> Resul
     }
 }
 
+/// Remove the value at `path` so that defaults apply in its place. A path into a list
+/// removes the whole list (removing one entry would shift the others' indices, and with them
+/// the places later messages name). Nothing happens when there is no such value.
+pub fn remove(root: &mut Map<String, Value>, path: &KeyPath) {
+    let Some(last_key) = path.0.iter().rposition(|s| matches!(s, Seg::Key(_))) else {
+        return;
+    };
+    let (parent, last) = path.0[..=last_key].split_at(last_key);
+    let Some(Seg::Key(k)) = last.first() else {
+        return;
+    };
+    if parent.is_empty() {
+        root.remove(k);
+    } else if let Some(Value::Object(m)) = get_mut(root, parent) {
+        m.remove(k);
+    }
+}
+
+fn get_mut<'a>(root: &'a mut Map<String, Value>, segs: &[Seg]) -> Option<&'a mut Value> {
+    let (Seg::Key(first), rest) = segs.split_first()? else {
+        return None;
+    };
+    let mut cur = root.get_mut(first)?;
+    for s in rest {
+        cur = match (s, cur) {
+            (Seg::Key(k), Value::Object(m)) => m.get_mut(k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
 /// Merge `over` into `base`: tables merge key by key, everything else (lists included) is
 /// replaced. Returns the paths whose values were replaced or added (for origin bookkeeping).
 pub fn merge(
@@ -569,7 +647,7 @@ mod tests {
     #[test]
     fn origins_have_lines() {
         let text = "[experiment]\nname = \"x\"\n\n[scaling]\nn = 4\n";
-        let d = parse_toml(Path::new("c.toml"), text).unwrap();
+        let d = parse_toml(Path::new("c.toml"), text).unwrap().document;
         let o = d.origins.value(&KeyPath::parse("scaling.n").unwrap());
         assert_eq!(o.to_string(), "c.toml:5:5");
         let k = d.origins.key(&KeyPath::parse("scaling.n").unwrap());

@@ -45,16 +45,20 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The config has problems; all of them are listed.
-    #[error("{}", render_issues(file, issues))]
+    #[error("{}", render_issues(file, issues, *partial))]
     Invalid {
         /// The file.
         file: PathBuf,
         /// Every problem found.
         issues: Vec<Issue>,
+        /// True when the pass ended early — at a TOML syntax error the parser could not get
+        /// past, or with values too broken to check further — so that more problems may
+        /// follow once these are fixed.
+        partial: bool,
     },
 }
 
-fn render_issues(file: &Path, issues: &[Issue]) -> String {
+fn render_issues(file: &Path, issues: &[Issue], partial: bool) -> String {
     let mut s = format!(
         "{} problem{} in the config {}; nothing was started:",
         issues.len(),
@@ -64,6 +68,12 @@ fn render_issues(file: &Path, issues: &[Issue]) -> String {
     for i in issues {
         s.push_str("\n  ");
         s.push_str(&i.to_string());
+    }
+    if partial {
+        s.push_str(
+            "\n  (the checks stopped early at these problems: more may follow once they are \
+             fixed)",
+        );
     }
     s
 }
@@ -162,32 +172,39 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<LoadedConfig, ConfigError
 }
 
 /// Load a config from text; `file` names it in messages and anchors its relative paths.
+///
+/// Every problem is collected in one pass: TOML problems the parser gets past (a duplicated
+/// key), the schema check (unknown keys, wrong types, values out of range) and the semantic
+/// checks (API key variables, dataset paths, ...). The semantic checks run on the config with
+/// the values the schema rejected left out, so a wrong type does not hide an unset variable.
+/// Only a syntax error the parser cannot get past, or a config too broken to be typed at all,
+/// ends the pass early ([`ConfigError::Invalid`] then says `partial`).
 pub fn load_str(file: &Path, text: &str, opts: &LoadOptions) -> Result<LoadedConfig, ConfigError> {
-    let invalid = |issues: Vec<Issue>| ConfigError::Invalid {
+    let invalid = |issues: Vec<Issue>, partial: bool| ConfigError::Invalid {
         file: file.to_path_buf(),
-        issues,
+        issues: sorted(issues),
+        partial,
     };
-    let mut document = match doc::parse_toml(file, text) {
-        Ok(d) => d,
-        Err(errors) => {
-            return Err(invalid(
-                errors
-                    .into_iter()
-                    .map(|e| Issue {
-                        origin: e.origin,
-                        path: None,
-                        message: format!("TOML syntax: {}", e.message),
-                    })
-                    .collect(),
-            ));
-        }
+    let syntax_issue = |e: doc::SyntaxError| Issue {
+        origin: e.origin,
+        path: e.path,
+        message: format!("TOML syntax: {}", e.message),
     };
+    let parsed = doc::parse_toml(file, text)
+        .map_err(|errors| invalid(errors.into_iter().map(syntax_issue).collect(), true))?;
+    let mut document = parsed.document;
+    let mut issues: Vec<Issue> = parsed.problems.into_iter().map(syntax_issue).collect();
     let schema = json_schema();
-    let mut issues = Vec::new();
 
     let profiles = take_profiles(&mut document, &schema, opts, &mut issues);
     apply_overrides(&mut document, &schema, &opts.overrides, &mut issues);
+    // Values the parser could not convert are already reported; the schema would only add
+    // "got nothing" at the same place.
+    let unreadable: Vec<KeyPath> = issues.iter().filter_map(|i| i.path.clone()).collect();
     for i in schema::validate(&schema, &Value::Object(document.root.clone())) {
+        if unreadable.iter().any(|u| i.path.starts_with(u)) {
+            continue;
+        }
         issues.push(Issue {
             origin: match i.kind {
                 IssueKind::UnknownKey => document.origins.key(&i.path),
@@ -198,9 +215,18 @@ pub fn load_str(file: &Path, text: &str, opts: &LoadOptions) -> Result<LoadedCon
         });
     }
     let sweep = check_sweep(&document, &schema, &mut issues);
-    if !issues.is_empty() {
-        return Err(invalid(sorted(issues)));
+
+    // What is already reported is left out, so that the rest can still be typed and checked.
+    let reported: Vec<KeyPath> = issues.iter().filter_map(|i| i.path.clone()).collect();
+    let mut root = document.root.clone();
+    for path in &reported {
+        doc::remove(&mut root, path);
     }
+    let already_reported = |i: &Issue| {
+        i.path
+            .as_ref()
+            .is_some_and(|p| reported.iter().any(|r| p.starts_with(r)))
+    };
 
     let base_dir = file
         .parent()
@@ -214,17 +240,23 @@ pub fn load_str(file: &Path, text: &str, opts: &LoadOptions) -> Result<LoadedCon
         file_dir: base_dir,
         cwd: opts.cwd.clone(),
     };
-    let base = match typed(&document.root, &document.origins, &dirs) {
+    let base = match typed(&root, &document.origins, &dirs) {
         Ok(c) => c,
-        Err(i) => return Err(invalid(vec![i])),
+        // Too broken to type (a required table is missing or wrong): the semantic checks
+        // cannot run, so more problems may follow.
+        Err(_) if !issues.is_empty() => return Err(invalid(issues, true)),
+        Err(i) => return Err(invalid(vec![i], false)),
     };
     let mut warnings = Vec::new();
-    let base_issues = checks::check(&base, &document.origins, opts, &mut warnings);
+    let base_issues: Vec<Issue> = checks::check(&base, &document.origins, opts, &mut warnings)
+        .into_iter()
+        .filter(|i| !already_reported(i))
+        .collect();
     issues.extend(base_issues.iter().cloned());
 
     let mut points = Vec::new();
     for values in expand(&sweep) {
-        let mut root = document.root.clone();
+        let mut root = root.clone();
         root.remove("sweep");
         let mut origins = document.origins.clone();
         for (path, value, origin) in &values {
@@ -240,7 +272,7 @@ pub fn load_str(file: &Path, text: &str, opts: &LoadOptions) -> Result<LoadedCon
                     let mut w = Vec::new();
                     // A problem the base config has too is reported once, not per point.
                     for mut i in checks::check(&config, &origins, opts, &mut w) {
-                        if base_issues.contains(&i) {
+                        if base_issues.contains(&i) || already_reported(&i) {
                             continue;
                         }
                         i.message = format!("sweep point {label}: {}", i.message);
@@ -263,8 +295,7 @@ pub fn load_str(file: &Path, text: &str, opts: &LoadOptions) -> Result<LoadedCon
         }
     }
     if !issues.is_empty() {
-        issues.dedup();
-        return Err(invalid(sorted(issues)));
+        return Err(invalid(issues, false));
     }
     Ok(LoadedConfig {
         file: file.to_path_buf(),

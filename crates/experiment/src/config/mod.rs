@@ -12,6 +12,7 @@
 pub mod checks;
 pub mod doc;
 pub mod load;
+pub mod models;
 pub mod resolved;
 pub mod schema;
 pub mod types;
@@ -35,5 +36,7 @@ pub fn json_schema_text() -> String {
     s
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

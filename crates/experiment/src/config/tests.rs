@@ -112,39 +112,95 @@ n = "sixteen"
 context = "selectk"
 "#;
     let e = f.errors(text);
-    // schema problems stop before semantic checks: unknown key, two bad values
-    assert_eq!(e.len(), 3, "{e:?}");
+    // one pass: the schema problems and the semantic ones (checked on the config with the
+    // rejected values left out) together, in file order
+    assert_eq!(e.len(), 5, "{e:?}");
     assert!(
         e[0].contains(":4:1: unknown key `sed` in experiment; did you mean `seed`?"),
         "{e:?}"
     );
     assert!(
-        e[1].contains(":14:5: scaling.n must be an integer, got the string \"sixteen\""),
+        e[1].contains(":7:8: dataset path") && e[1].contains("nowhere does not exist"),
         "{e:?}"
     );
     assert!(
-        e[2].contains(":15:11: scaling.context must be one of"),
-        "{e:?}"
-    );
-    assert!(e[2].contains("did you mean \"select-k\"?"), "{e:?}");
-
-    // once the schema is satisfied, the semantic problems are all reported together
-    let text = text
-        .replace("sed = 3", "seed = 3")
-        .replace("\"sixteen\"", "16")
-        .replace("\"selectk\"", "\"select-k\"");
-    let e = f.errors(&text);
-    assert_eq!(e.len(), 2, "{e:?}");
-    assert!(
-        e[0].contains(":7:8: dataset path") && e[0].contains("nowhere does not exist"),
-        "{e:?}"
-    );
-    assert!(
-        e[1].contains(
+        e[2].contains(
             ":9:1: models[0] (claude): the API key variable ANTHROPIC_API_KEY is not set"
         ),
         "{e:?}"
     );
+    assert!(
+        e[3].contains(":14:5: scaling.n must be an integer, got the string \"sixteen\""),
+        "{e:?}"
+    );
+    assert!(
+        e[4].contains(":15:11: scaling.context must be one of"),
+        "{e:?}"
+    );
+    assert!(e[4].contains("did you mean \"select-k\"?"), "{e:?}");
+    match f.load(text) {
+        Err(ConfigError::Invalid { partial, .. }) => assert!(!partial, "the pass was complete"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_duplicated_key_is_one_problem_among_the_others() {
+    let f = Fixture::new();
+    let text = MINIMAL
+        .replace(
+            "name = \"t\"",
+            "name = \"t\"\nseed = 1\nseed = 2\ntemprature = 0.5",
+        )
+        .replace("path = \"data\"", "path = \"nowhere\"")
+        + "\n[sandbox]\nconcurrency = \"four\"\n";
+    let e = f.errors(&text);
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert!(
+        e[0].contains(":5:1: TOML syntax: duplicate key `seed`"),
+        "{e:?}"
+    );
+    assert!(e[1].contains(":6:1: unknown key `temprature`"), "{e:?}");
+    assert!(e[2].contains("nowhere does not exist"), "{e:?}");
+    assert!(
+        e[3].contains("sandbox.concurrency must be an integer"),
+        "{e:?}"
+    );
+    // the first value is the one kept
+    let ok = f.load(&MINIMAL.replace("name = \"t\"", "name = \"t\"\nseed = 1\nseed = 2"));
+    let Err(ConfigError::Invalid { issues, .. }) = ok else {
+        panic!("a duplicate is an error");
+    };
+    assert_eq!(issues.len(), 1, "{issues:?}");
+}
+
+#[test]
+fn a_syntax_error_ends_the_pass_and_says_more_may_follow() {
+    let f = Fixture::new();
+    let text = format!("{MINIMAL}\n[scaling]\nn = \nvotse = 2\n");
+    let Err(e @ ConfigError::Invalid { partial: true, .. }) = f.load(&text) else {
+        panic!("expected a partial error");
+    };
+    let shown = e.to_string();
+    assert!(shown.contains(":13:"), "{shown}");
+    assert!(shown.contains("more may follow"), "{shown}");
+    assert!(!shown.contains("votse"), "{shown}");
+}
+
+#[test]
+fn a_scripted_model_with_an_api_key_variable_is_named() {
+    let f = Fixture::new();
+    let text = MINIMAL.replace(
+        "provider = \"openai\"",
+        "provider = \"scripted\"\nscript = \"demo\"\napi_key_env = \"NOT_SET_ANYWHERE\"",
+    );
+    let e = f.errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].contains(":12:15: models[0].api_key_env = \"NOT_SET_ANYWHERE\" only applies to"),
+        "{e:?}"
+    );
+    assert!(e[0].contains("not set"), "{e:?}");
 }
 
 #[test]
@@ -341,7 +397,12 @@ fn bad_sweeps_are_reported_with_their_place() {
         "{MINIMAL}\n[sweep]\n\"scaling.group_sise\" = [2]\n\"scaling.votes\" = [1, 0, \"x\"]\n\"experiment.name\" = [\"a\"]\n\"scaling.k\" = [32]\n"
     );
     let e = f.errors(&text);
-    assert_eq!(e.len(), 4, "{e:?}");
+    // the sweep points made of the valid values are checked in the same pass
+    assert_eq!(e.len(), 5, "{e:?}");
+    assert!(
+        e[4].contains(":16:16: sweep point k=32,votes=1: scaling.k = 32 must not exceed"),
+        "{e:?}"
+    );
     assert!(e[0].contains(":13:1: sweep key \"scaling.group_sise\": unknown key `group_sise` in scaling; did you mean `group_size`?"), "{e:?}");
     assert!(
         e[1].contains(

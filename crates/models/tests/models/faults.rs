@@ -94,6 +94,27 @@ async fn latency_beyond_the_timeout_is_a_timeout() {
 }
 
 #[tokio::test]
+async fn a_refused_connection_is_a_connection_error_not_a_timeout() {
+    // A port nobody listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for provider in [
+        agentscale_models::Provider::Openai,
+        agentscale_models::Provider::Anthropic,
+    ] {
+        let base = format!("http://127.0.0.1:{port}/v1");
+        let c = client(provider, &base, "m", "k", Duration::from_secs(10));
+        let e = c.complete(&ask("x")).await.unwrap_err();
+        assert_eq!(e.kind(), "connection", "{provider:?}: {e}");
+        assert!(e.to_string().contains("cannot connect"), "{e}");
+        assert!(e.is_retryable());
+    }
+}
+
+#[tokio::test]
 async fn retry_after_one_second_is_honoured() {
     let server = MockServer::start().await.unwrap();
     for (provider, base) in providers(&server) {

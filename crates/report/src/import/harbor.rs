@@ -165,6 +165,43 @@ fn parse_trial(path: &Path, v: &Value, folder_label: &str, data: &mut RunData) -
     }
 }
 
+/// A trial folder whose result.json is missing or cannot be read.
+struct Broken {
+    /// The file (or folder) to name in the issue.
+    path: PathBuf,
+    /// The trial folder.
+    dir: PathBuf,
+    /// The exception kind recorded for it.
+    exception: &'static str,
+    /// Why the result could not be read.
+    message: Option<String>,
+}
+
+/// True when `dir` is a Harbor trial folder (as opposed to a job folder).
+fn looks_like_trial_dir(dir: &Path) -> bool {
+    dir.join("trial.log").is_file() || dir.join("agent").is_dir() || dir.join("verifier").is_dir()
+}
+
+/// The readable trial that says who ran the trial folder `dir`: one of the same job (a
+/// sibling folder) when there is one, else the only system of the import. `None` when that
+/// cannot be told — then the trial is reported, never given a made-up system.
+fn owner_of<'a>(dir: &Path, trials: &'a [Trial]) -> Option<&'a Trial> {
+    let job = dir.parent();
+    let siblings: Vec<&Trial> = trials
+        .iter()
+        .filter(|t| t.path.parent().and_then(Path::parent) == job)
+        .collect();
+    let pool: Vec<&Trial> = if siblings.is_empty() {
+        trials.iter().collect()
+    } else {
+        siblings
+    };
+    let first = pool.first()?;
+    pool.iter()
+        .all(|t| t.system == first.system)
+        .then_some(*first)
+}
+
 fn is_trial(v: &Value) -> bool {
     v.get("trial_name").is_some() || v.get("verifier_result").is_some()
 }
@@ -188,37 +225,30 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<RunData, ReportError>
     let mut job_trials = 0u64;
     let results = find_files(path, 6, &|n| n == "result.json");
     let mut trial_dirs_with_result = std::collections::BTreeSet::new();
+    // Trials whose result cannot be read: which agent ran them is only known from the other
+    // trials of their job, so they are placed once every readable trial is in.
+    let mut broken: Vec<Broken> = Vec::new();
     for f in &results {
         let v = match read_json(f) {
             Ok(v) => v,
             Err(e) => {
+                if let Some(dir) = f.parent() {
+                    trial_dirs_with_result.insert(dir.to_path_buf());
+                    if looks_like_trial_dir(dir) {
+                        broken.push(Broken {
+                            path: f.clone(),
+                            dir: dir.to_path_buf(),
+                            exception: "UnreadableResult",
+                            message: Some(e.to_string()),
+                        });
+                        continue;
+                    }
+                }
                 issue(
                     &mut data,
                     f,
-                    format!("{e}; the trial is counted as an infrastructure failure"),
+                    format!("{e}; not a trial folder (no trial.log, agent/ or verifier/), skipped"),
                 );
-                if let Some(dir) = f.parent() {
-                    trial_dirs_with_result.insert(dir.to_path_buf());
-                    let name = dir
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    trials.push(Trial {
-                        path: f.clone(),
-                        task: task_from_trial_name(&name),
-                        system: format!("unknown-agent@{label}"),
-                        model: None,
-                        agent: "unknown-agent".into(),
-                        reward: None,
-                        exception: Some("UnreadableResult".into()),
-                        exception_message: Some(e.to_string()),
-                        input: None,
-                        cached: None,
-                        output: None,
-                        cost: None,
-                        steps: None,
-                    });
-                }
                 continue;
             }
         };
@@ -244,42 +274,99 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<RunData, ReportError>
         }
     }
     // Trial folders (they hold config.json and trial.log) without a result.json.
-    for cfg in find_files(path, 6, &|n| n == "trial.log") {
-        if let Some(dir) = cfg.parent()
+    for log in find_files(path, 6, &|n| n == "trial.log") {
+        if let Some(dir) = log.parent()
             && !trial_dirs_with_result.contains(dir)
         {
-            let name = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            issue(
-                &mut data,
-                dir,
-                "trial folder without result.json (still running or crashed); counted as an infrastructure failure",
-            );
-            trials.push(Trial {
+            broken.push(Broken {
                 path: dir.to_path_buf(),
-                task: task_from_trial_name(&name),
-                system: trials
-                    .first()
-                    .map_or_else(|| format!("unknown-agent@{label}"), |t| t.system.clone()),
-                model: None,
-                agent: "unknown-agent".into(),
-                reward: None,
-                exception: Some("MissingResult".into()),
-                exception_message: None,
-                input: None,
-                cached: None,
-                output: None,
-                cost: None,
-                steps: None,
+                dir: dir.to_path_buf(),
+                exception: "MissingResult",
+                message: None,
             });
         }
+    }
+    let unreadable = broken
+        .iter()
+        .filter(|b| b.exception == "UnreadableResult")
+        .count();
+    let mut unattributed = 0usize;
+    let readable = trials.len();
+    for b in broken {
+        let what = match &b.message {
+            Some(e) => format!("{e}; the trial"),
+            None => "trial folder without result.json (still running or crashed); it".into(),
+        };
+        let Some(owner) = owner_of(&b.dir, &trials[..readable]) else {
+            unattributed += 1;
+            issue(
+                &mut data,
+                &b.path,
+                format!(
+                    "{what} cannot be counted: no readable trial of its job says which agent and \
+                     model ran it"
+                ),
+            );
+            continue;
+        };
+        issue(
+            &mut data,
+            &b.path,
+            format!(
+                "{what} is counted as an infrastructure failure of {}",
+                owner.system
+            ),
+        );
+        let name = b
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (system, model, agent) = (
+            owner.system.clone(),
+            owner.model.clone(),
+            owner.agent.clone(),
+        );
+        trials.push(Trial {
+            path: b.path,
+            task: task_from_trial_name(&name),
+            system,
+            model,
+            agent,
+            reward: None,
+            exception: Some(b.exception.into()),
+            exception_message: b.message,
+            input: None,
+            cached: None,
+            output: None,
+            cost: None,
+            steps: None,
+        });
+    }
+    if unreadable > 0 {
+        data.meta
+            .source
+            .reported
+            .insert("unreadable_results".into(), Value::from(unreadable));
+    }
+    if unattributed > 0 {
+        data.meta
+            .source
+            .reported
+            .insert("unattributed_trials".into(), Value::from(unattributed));
     }
     if trials.is_empty() {
         return Err(ReportError::import(
             path,
-            "found no Harbor trial result.json (with trial_name / verifier_result) up to 6 levels down; point at a job folder",
+            format!(
+                "found no readable Harbor trial result.json (with trial_name / verifier_result) \
+                 up to 6 levels down{}; point at a job folder",
+                if unattributed > 0 {
+                    format!(" ({unattributed} trial folder(s) without a readable result)")
+                } else {
+                    String::new()
+                }
+            ),
         ));
     }
     let systems: std::collections::BTreeSet<String> =
@@ -420,5 +507,61 @@ mod tests {
                 .iter()
                 .any(|i| i.problem.contains("without result.json"))
         );
+    }
+
+    #[test]
+    fn a_truncated_result_is_a_counted_failure_of_its_job_not_a_new_system() {
+        let tmp = tempfile::tempdir().unwrap();
+        let j = tmp.path().join("job");
+        trial(&j, "a__X1", Some(1.0), None);
+        trial(&j, "b__X2", Some(0.0), None);
+        let cut = std::fs::read_to_string(j.join("b__X2/result.json")).unwrap();
+        std::fs::write(j.join("b__X2/result.json"), &cut[..cut.len() / 2]).unwrap();
+        let d = import(tmp.path(), &ImportOptions::default()).unwrap();
+        let systems: Vec<&str> = d.meta.systems.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(systems, ["ag__mod"]);
+        let st: Vec<(&str, &str, &str)> = d
+            .grades
+            .iter()
+            .map(|g| (g.system.as_str(), g.task_id.as_str(), g.status.as_str()))
+            .collect();
+        assert_eq!(
+            st,
+            [
+                ("ag__mod", "a", "resolved"),
+                ("ag__mod", "b", "infra_error")
+            ]
+        );
+        assert_eq!(d.meta.source.reported["unreadable_results"], 1);
+        assert!(
+            d.meta.issues.iter().any(
+                |i| i.file.ends_with("b__X2/result.json") && i.problem.contains("invalid JSON")
+            ),
+            "{:?}",
+            d.meta.issues
+        );
+    }
+
+    #[test]
+    fn a_trial_nobody_can_be_credited_with_is_reported_not_invented() {
+        let tmp = tempfile::tempdir().unwrap();
+        let j = tmp.path().join("job");
+        trial(&j, "a__X1", Some(1.0), None);
+        std::fs::create_dir_all(tmp.path().join("other/b__X2/agent")).unwrap();
+        std::fs::write(tmp.path().join("other/b__X2/result.json"), "{\"trial_na").unwrap();
+        let j2 = tmp.path().join("job2");
+        trial(&j2, "c__X3", Some(0.0), None);
+        let v = std::fs::read_to_string(j2.join("c__X3/result.json"))
+            .unwrap()
+            .replace("\"ag\"", "\"other-agent\"");
+        std::fs::write(j2.join("c__X3/result.json"), v).unwrap();
+        let d = import(tmp.path(), &ImportOptions::default()).unwrap();
+        assert!(
+            d.meta.systems.iter().all(|s| !s.name.contains("unknown")),
+            "{:?}",
+            d.meta.systems
+        );
+        assert_eq!(d.grades.len(), 2);
+        assert_eq!(d.meta.source.reported["unattributed_trials"], 1);
     }
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::many_single_char_names, clippy::float_cmp)]
 
+mod imports;
 mod known;
 
 use agentscale_core::testenv::shared_path;

@@ -6,6 +6,7 @@
 mod common;
 mod leakage;
 mod metrics;
+mod parsers;
 mod pdr;
 mod prompts;
 mod real_data;
