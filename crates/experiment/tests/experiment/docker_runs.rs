@@ -36,6 +36,7 @@ async fn demo_tasks_run_end_to_end_in_docker() {
                 "scaling.k=1".into(),
                 "scaling.votes=1".into(),
                 "sandbox.concurrency=2".into(),
+                "terminal_bench.snapshots=true".into(),
             ],
             ..RunRequest::default()
         },
@@ -62,7 +63,12 @@ async fn demo_tasks_run_end_to_end_in_docker() {
         docker_ps(&format!("label=agentscale.run={}", p.run_id)).is_empty(),
         "containers left"
     );
-    // the snapshots of the Terminal-Bench rollouts were removed once graded
+    // the Terminal-Bench rollouts were verified in their own containers
+    let live = std::fs::read_dir(p.run_dir.join("verifications"))
+        .unwrap()
+        .count();
+    assert_eq!(live, 4, "2 rollouts x 2 iterations of csv-report");
+    // the diagnostic snapshots of the Terminal-Bench rollouts were removed once graded
     let mut snapshots = 0;
     for e in std::fs::read_dir(p.run_dir.join("rollouts")).unwrap() {
         let path = e.unwrap().path();
@@ -115,6 +121,7 @@ async fn a_resumed_run_removes_snapshots_an_earlier_process_left_unrecorded() {
             "scaling.n=2".into(),
             "scaling.k=1".into(),
             "scaling.votes=1".into(),
+            "terminal_bench.snapshots=true".into(),
         ],
         ..RunRequest::default()
     };

@@ -7,3 +7,4 @@ mod docker_runs;
 mod fake_runs;
 mod infra;
 mod leakage;
+mod live_verify;

@@ -142,7 +142,7 @@ async fn verifier_failures_are_their_own_outcomes() {
         "{:?}",
         v.outcome
     );
-    assert_eq!(v.grade.status, GradeStatus::Timeout);
+    assert_eq!(v.grade.status, GradeStatus::VerifierError);
     assert!(v.grade.status.is_error() && !v.grade.status.is_infra());
     assert!(t0.elapsed() < std::time::Duration::from_mins(2));
 
@@ -154,7 +154,7 @@ async fn verifier_failures_are_their_own_outcomes() {
     )
     .await;
     assert_eq!(v.outcome, TbOutcome::RewardMissing);
-    assert_eq!(v.grade.status, GradeStatus::LogUnparseable);
+    assert_eq!(v.grade.status, GradeStatus::VerifierError);
     assert!(v.test_output.contains("tests ran"));
 
     let v = verify_fresh(

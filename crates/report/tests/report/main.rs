@@ -426,7 +426,7 @@ proptest::proptest! {
         }
         for row in &r.leaderboard {
             proptest::prop_assert!(row.ci_low <= row.rate + 1e-12 && row.rate <= row.ci_high + 1e-12);
-            proptest::prop_assert_eq!(row.total + row.infra_errors + row.no_answer, tasks as u64);
+            proptest::prop_assert_eq!(row.total + row.infra_errors + row.verifier_errors + row.no_answer, tasks as u64);
         }
         let per_system: u64 = p.transitions.iter().map(|t| t.tasks).sum();
         proptest::prop_assert!(per_system <= (tasks * models) as u64);
