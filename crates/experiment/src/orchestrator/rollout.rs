@@ -163,14 +163,36 @@ impl Orchestrator {
                         "task {id} has neither environment/Dockerfile nor a docker_image; it \
                          cannot be run"
                     )),
-                    Some(src) => provider
-                        .prepare_image(&src)
-                        .await
-                        .map_err(|e| format!("preparing the image of {id}: {e}")),
+                    Some(src) => match provider.prepare_image(&src).await {
+                        Err(e) => Err(format!("preparing the image of {id}: {e}")),
+                        Ok(image) => self.with_tmux(task, image).await,
+                    },
                 })
             })
             .await
             .unwrap_or_else(|()| Err("unreachable".into()))
+    }
+
+    /// For a Terminal-Bench task run by the tmux agent: the image with tmux installed when it
+    /// lacks it (`terminal_bench.install_tmux`).
+    async fn with_tmux(&self, task: &Task, image: String) -> Result<String, String> {
+        let tb = &self.cfg.base.terminal_bench;
+        let Task::TerminalBench(t) = task else {
+            return Ok(image);
+        };
+        let tmux = self.systems.iter().any(|s| {
+            s.agent(Benchmark::TerminalBench).0.kind() == agentscale_agents::AgentKind::Tmux
+        });
+        if !tmux || !tb.install_tmux {
+            return Ok(image);
+        }
+        agentscale_agents::tmux::install::image_with_tmux(
+            self.backends.provider.as_ref(),
+            &image,
+            tb.network_for(t.config.allow_internet),
+        )
+        .await
+        .map_err(|e| format!("task {}: {e}", t.name))
     }
 
     async fn attempt(
