@@ -193,3 +193,52 @@ async fn a_resumed_run_removes_snapshots_an_earlier_process_left_unrecorded() {
         );
     }
 }
+
+/// The demo's service task reproduces exactly from the seed (every table but timing), and its
+/// rollouts are verified live: those that start the service resolve it, the others do not.
+#[tokio::test]
+async fn the_demo_service_task_reproduces_from_its_seed() {
+    if !testenv::docker_image_available(
+        "the_demo_service_task_reproduces_from_its_seed",
+        &testenv::base_image(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut tables = Vec::new();
+    for out in ["a", "b"] {
+        let p = prepare(
+            &RunRequest {
+                target: testenv::workspace_root().join("configs/demo.toml"),
+                overrides: vec![
+                    format!("experiment.output={}", dir.path().join(out).display()),
+                    "dataset.ids=[\"notes-service\"]".into(),
+                    "scaling.n=4".into(),
+                    "scaling.k=2".into(),
+                    "scaling.votes=1".into(),
+                    "sandbox.concurrency=2".into(),
+                ],
+                ..RunRequest::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let s = p.run().await.unwrap();
+        assert!(s.complete, "{:?}", s.failed_tasks);
+        tables.push(super::common::tables(&p.run_dir));
+    }
+    assert_eq!(tables[0], tables[1], "the same seed gave other tables");
+    let grades = String::from_utf8(tables[0]["grades.csv"].clone()).unwrap();
+    assert_eq!(
+        grades.lines().count(),
+        9,
+        "4 rollouts x 2 iterations: {grades}"
+    );
+    assert!(grades.contains(",resolved,"), "{grades}");
+    assert!(grades.contains(",unresolved,"), "{grades}");
+    assert!(
+        !grades.contains("infra_error") && !grades.contains("verifier_error"),
+        "{grades}"
+    );
+}
