@@ -16,7 +16,7 @@ pub const TMUX_IMAGE_REPO: &str = "agentscale/with-tmux";
 pub const TMUX_IMAGE_KIND: &str = "with-tmux";
 
 /// Time limit of the installation.
-pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(360);
+pub const INSTALL_TIMEOUT: Duration = Duration::from_mins(6);
 
 /// Installs tmux with the image's package manager. On Debian-family images a tmux package
 /// already in apt's cache (`/var/cache/apt/archives`) is used first, then the package
