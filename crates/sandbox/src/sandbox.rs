@@ -85,7 +85,7 @@ impl DockerSandbox {
         self.docker
             .commit_container(opts, config)
             .await
-            .map_err(|e| self.engine_error("snapshot", e))?;
+            .map_err(|e| self.engine_error("commit", e))?;
         Ok(format!("{repo}:{tag}"))
     }
 
