@@ -37,12 +37,21 @@ pub enum GradeStatus {
     LogUnparseable,
     /// The infrastructure failed (engine, image, container); not the model's fault.
     InfraError,
+    /// Terminal-Bench: the verifier could not run to a verdict (its download failed, it
+    /// timed out, it wrote no readable reward). Neither a reward of 0 nor the model's
+    /// failure: counted apart in every table.
+    VerifierError,
 }
 
 impl GradeStatus {
     /// True when the failure is the infrastructure's, not the model's.
     pub fn is_infra(self) -> bool {
         matches!(self, Self::InfraError)
+    }
+
+    /// True when the verifier could not run to a verdict (counted apart from reward 0).
+    pub fn is_verifier_error(self) -> bool {
+        matches!(self, Self::VerifierError)
     }
 
     /// True when the grade counts in the official `error_ids` list.
@@ -55,6 +64,7 @@ impl GradeStatus {
                 | Self::Timeout
                 | Self::LogUnparseable
                 | Self::InfraError
+                | Self::VerifierError
         )
     }
 
@@ -70,6 +80,7 @@ impl GradeStatus {
             Self::Timeout => "timeout",
             Self::LogUnparseable => "log_unparseable",
             Self::InfraError => "infra_error",
+            Self::VerifierError => "verifier_error",
         }
     }
 }

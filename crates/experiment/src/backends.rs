@@ -10,7 +10,7 @@ use std::time::Duration;
 use agentscale_core::grade::{Grade, GradeStatus};
 use agentscale_core::model::Model;
 use agentscale_core::sandbox::fake::FakeProvider;
-use agentscale_core::sandbox::{Command, ExecOutput, ExecRequest, SandboxProvider};
+use agentscale_core::sandbox::{Command, ExecOutput, ExecRequest, Sandbox, SandboxProvider};
 use agentscale_core::submission::Submission;
 use agentscale_core::{Benchmark, Task};
 use agentscale_models::{
@@ -210,18 +210,31 @@ pub fn grader(
                 GradingMode::Strict => agentscale_grader::GradeMode::Strict,
             },
             timeout: cfg.grading.timeout_sec,
+            ca_bundle: cfg.terminal_bench.ca_bundle.clone(),
         }),
     })
 }
 
 /// Grades with the grader crate: SWE-bench patches with the official eval script in a fresh
-/// container of the instance's image; Terminal-Bench tasks by the verifier in a fresh
-/// container started from the rollout's snapshot. Never with network.
+/// container of the instance's image, without network; Terminal-Bench tasks by the verifier
+/// in the rollout's own container right after the agent ([`GradeBackend::verify_live`]), or,
+/// for a rollout without that, in a fresh container from its diagnostic snapshot.
 pub struct RealGrader {
     provider: Arc<dyn SandboxProvider>,
     specs: &'static agentscale_grader::spec::SpecTable,
     mode: agentscale_grader::GradeMode,
     timeout: Option<u64>,
+    ca_bundle: Option<std::path::PathBuf>,
+}
+
+impl RealGrader {
+    fn tb_options(&self) -> agentscale_grader::tb::TbVerifyOptions {
+        agentscale_grader::tb::TbVerifyOptions {
+            timeout: self.timeout.map(Duration::from_secs),
+            ca_bundle: self.ca_bundle.clone(),
+            ..agentscale_grader::tb::TbVerifyOptions::default()
+        }
+    }
 }
 
 impl std::fmt::Debug for RealGrader {
@@ -284,14 +297,16 @@ impl GradeBackend for RealGrader {
                 } = submission
                 else {
                     return Err(format!(
-                        "task {}: the rollout has no snapshot of its final container state",
+                        "task {}: the rollout has no verification from its own container \
+                         (made right after the agent, under these grading settings) and no \
+                         snapshot of its final state to verify instead; rerun it in a new run \
+                         (or with terminal_bench.snapshots = true)",
                         t.name
                     ));
                 };
                 let opts = agentscale_grader::tb::TbVerifyOptions {
-                    timeout: self.timeout.map(Duration::from_secs),
                     host: snapshot_host.clone(),
-                    ..agentscale_grader::tb::TbVerifyOptions::default()
+                    ..self.tb_options()
                 };
                 let v = agentscale_grader::tb::verify_fresh(
                     self.provider.as_ref(),
@@ -306,6 +321,17 @@ impl GradeBackend for RealGrader {
                 })
             }
         }
+    }
+
+    async fn verify_live(&self, task: &Task, sandbox: &dyn Sandbox) -> Option<Graded> {
+        let Task::TerminalBench(t) = task else {
+            return None;
+        };
+        let v = agentscale_grader::tb::verify(sandbox, t, &self.tb_options()).await;
+        Some(Graded {
+            grade: v.grade,
+            log: Some(v.test_output),
+        })
     }
 }
 

@@ -20,6 +20,9 @@ use agentscale_report::tables::{
 };
 use agentscale_report::{RunData, RunMeta, RunSource, SystemMeta};
 
+/// The grade status of a verifier that could not run to a verdict (counted apart).
+const VERIFIER_ERROR: &str = "verifier_error";
+
 use crate::config::ExperimentConfig;
 use crate::orchestrator::records::{
     GradeRecord, PipelineRecord, RolloutRecord, SelectionOutcome, StoredSummary,
@@ -515,11 +518,12 @@ pub(crate) fn system_results(data: &RunData) -> Vec<SystemResult> {
             }
             m
         };
-        let (mut resolved, mut scored, mut infra, mut no_answer) = (0, 0, 0, 0);
+        let (mut resolved, mut scored, mut infra, mut no_answer, mut verifier) = (0, 0, 0, 0, 0);
         for ans in answers.values() {
             match ans.and_then(|a| grades.get(a)) {
                 None => no_answer += 1,
                 Some(g) if g.infra => infra += 1,
+                Some(g) if g.status == VERIFIER_ERROR => verifier += 1,
                 Some(g) => {
                     scored += 1;
                     if g.resolved {
@@ -533,7 +537,7 @@ pub(crate) fn system_results(data: &RunData) -> Vec<SystemResult> {
             .iter()
             .filter(|r| r.system == s.name)
             .filter_map(|r| grades.get(r.rollout_id.as_str()))
-            .filter(|g| !g.infra)
+            .filter(|g| !g.infra && g.status != VERIFIER_ERROR)
             .map(|g| g.resolved)
             .collect();
         out.push(SystemResult {
@@ -546,6 +550,7 @@ pub(crate) fn system_results(data: &RunData) -> Vec<SystemResult> {
                 0.0
             },
             infra,
+            verifier_errors: verifier,
             no_answer,
             mean_pass1: (!pass.is_empty())
                 .then(|| pass.iter().filter(|p| **p).count() as f64 / pass.len() as f64),

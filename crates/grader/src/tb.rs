@@ -1,14 +1,18 @@
 //! The Terminal-Bench verifier: run a task's `tests/test.sh` after the agent and read the
 //! reward it writes.
 //!
-//! The main functions are [`verify`] (in the agent's own container, right after the agent)
-//! and [`verify_fresh`] (in a new container started from a snapshot image, which is how the
-//! experiment grades after selection is frozen). Both do the same, as Harbor does: remove
-//! any `/tests` and `/logs/verifier` the agent may have planted, copy the task's `tests/`
-//! to `/tests`, run `bash /tests/test.sh` in the task's workdir under the verifier timeout,
-//! and read `/logs/verifier/reward.txt` (else `reward.json`, every key). A verifier timeout,
-//! a missing reward file and an unparseable one are each their own [`TbOutcome`], never a
-//! reward of 0. [`run_solution`] runs the task's `solution/solve.sh` (the oracle).
+//! The main functions are [`verify`] (in the agent's own container, right after the agent:
+//! how the experiment grades, as Harbor does) and [`verify_fresh`] (in a new container
+//! started from an image, e.g. a diagnostic snapshot). Both do the same: remove any `/tests`
+//! and `/logs/verifier` the agent may have planted, copy the task's `tests/` to `/tests`, run
+//! `bash /tests/test.sh` in the task's workdir under the verifier timeout, and read
+//! `/logs/verifier/reward.txt` (else `reward.json`, every key). A verifier timeout, a missing
+//! or unparseable reward file, and a verifier whose own setup failed (a download; see
+//! [`setup::setup_failure`]) are each their own [`TbOutcome`] and grade as
+//! [`GradeStatus::VerifierError`], never as a reward of 0. [`run_solution`] runs the task's
+//! `solution/solve.sh` (the oracle).
+
+pub mod setup;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -41,6 +45,14 @@ pub enum TbOutcome {
     RewardUnparseable {
         /// Which file and what is wrong.
         message: String,
+    },
+    /// The verifier wrote reward 0 because its own setup failed (a download or install)
+    /// before its tests ran: not a verdict on the agent's work.
+    SetupFailed {
+        /// What showed it.
+        message: String,
+        /// The reward the script wrote anyway.
+        rewards: BTreeMap<String, f64>,
     },
     /// The sandbox failed, or the task cannot be verified (no tests/): not the agent's fault.
     InfraError {
@@ -76,6 +88,11 @@ pub struct TbVerifyOptions {
     /// For [`verify_fresh`]: start the container on this host of a pool (a snapshot lives on
     /// the engine that took it).
     pub host: Option<String>,
+    /// For [`verify_fresh`]: network on or off (default: the task's `allow_internet`).
+    pub network: Option<bool>,
+    /// A CA bundle to copy into the container for `test.sh` (a TLS-intercepting proxy);
+    /// see [`setup::install_ca_bundle`].
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 impl TbVerifyOptions {
@@ -88,7 +105,7 @@ impl TbVerifyOptions {
 }
 
 /// The sandbox spec of a task: its image (or a snapshot), workdir, CPU and memory limits,
-/// network off.
+/// network as the task's `allow_internet` says.
 pub fn sandbox_spec(task: &TbTask, image: String) -> SandboxSpec {
     SandboxSpec {
         image,
@@ -98,7 +115,7 @@ pub fn sandbox_spec(task: &TbTask, image: String) -> SandboxSpec {
             cpus: Some(task.config.cpus),
             pids: None,
         },
-        network: false,
+        network: task.config.allow_internet,
         labels: BTreeMap::from([
             ("agentscale.role".to_string(), "verify".to_string()),
             ("agentscale.task".to_string(), task.name.clone()),
@@ -160,6 +177,9 @@ pub async fn verify_fresh(
     };
     let mut spec = sandbox_spec(task, image);
     spec.host.clone_from(&opts.host);
+    if let Some(n) = opts.network {
+        spec.network = n;
+    }
     let sb = match provider.start(&spec).await {
         Ok(s) => s,
         Err(e) => return infra(e.to_string()),
@@ -212,6 +232,9 @@ async fn verify_inner(
     let timeout = opts.timeout_for(task);
     let mut req = ExecRequest::shell("bash /tests/test.sh", timeout).output_cap(16 << 20);
     req.workdir.clone_from(&task.config.workdir);
+    if let Some(bundle) = &opts.ca_bundle {
+        req.env.extend(setup::install_ca_bundle(sb, bundle).await?);
+    }
     let t = Instant::now();
     let out: ExecOutput = sb.exec(&req).await?;
     let duration_ms = u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -228,7 +251,26 @@ async fn verify_inner(
             duration_ms,
         ));
     }
-    let (outcome, raw) = read_reward(sb).await?;
+    let (mut outcome, raw) = read_reward(sb).await?;
+    if let TbOutcome::Reward { rewards } = &outcome
+        && !rewards_resolved(rewards)
+    {
+        let script = std::fs::read_to_string(tests.join("test.sh")).unwrap_or_default();
+        let ctrf_written = match setup::ctrf_path(&script) {
+            Some(p) => match sb.read_file(&p).await {
+                Ok(_) => true,
+                Err(SandboxError::FileNotFound { .. }) => false,
+                Err(e) => return Err(e),
+            },
+            None => true,
+        };
+        if let Some(message) = setup::setup_failure(&script, &output, ctrf_written) {
+            outcome = TbOutcome::SetupFailed {
+                message,
+                rewards: rewards.clone(),
+            };
+        }
+    }
     Ok(outcome_grade(
         task,
         outcome,
@@ -341,20 +383,25 @@ fn outcome_grade(
             rewards.clone(),
         ),
         TbOutcome::VerifierTimeout { timeout_sec } => (
-            GradeStatus::Timeout,
+            GradeStatus::VerifierError,
             Some(format!(
                 "the verifier (tests/test.sh) exceeded its timeout of {timeout_sec} s"
             )),
             BTreeMap::new(),
         ),
         TbOutcome::RewardMissing => (
-            GradeStatus::LogUnparseable,
+            GradeStatus::VerifierError,
             Some("tests/test.sh wrote neither /logs/verifier/reward.txt nor reward.json".into()),
             BTreeMap::new(),
         ),
         TbOutcome::RewardUnparseable { message } => (
-            GradeStatus::LogUnparseable,
+            GradeStatus::VerifierError,
             Some(format!("unreadable reward: {message}")),
+            BTreeMap::new(),
+        ),
+        TbOutcome::SetupFailed { message, .. } => (
+            GradeStatus::VerifierError,
+            Some(message.clone()),
             BTreeMap::new(),
         ),
         TbOutcome::InfraError { message } => (

@@ -17,7 +17,8 @@ pub const PID_START: &str = "agentscale.pid_start";
 pub const HOST: &str = "agentscale.host";
 /// Container label: the pool host (engine) name.
 pub const ENGINE: &str = "agentscale.engine";
-/// Image label: what kind of agentscale image this is (`base`, `build`, `import`, `snapshot`).
+/// Image label: what kind of agentscale image this is (`base`, `build`, `import`, `snapshot`,
+/// or the kind of a derived image such as `with-tmux`).
 pub const IMAGE: &str = "agentscale.image";
 /// Image label: the content hash an image was built from.
 pub const IMAGE_HASH: &str = "agentscale.image.hash";
@@ -142,6 +143,22 @@ pub fn snapshot_labels(source_container: &str) -> HashMap<String, String> {
     for k in [RUN, PID, PID_START, HOST, ENGINE, IMAGE_HASH] {
         l.insert(k.into(), String::new());
     }
+    l
+}
+
+/// Labels for an image derived from `base` by a script ([`crate::derive`]): `kind` (e.g.
+/// `with-tmux`) for image listings and pruning, the content hash, the base; process labels
+/// blanked as in [`snapshot_labels`].
+pub fn derived_labels(
+    source_container: &str,
+    base: &str,
+    kind: &str,
+    hash: &str,
+) -> HashMap<String, String> {
+    let mut l = snapshot_labels(source_container);
+    l.insert(IMAGE.into(), kind.into());
+    l.insert(IMAGE_HASH.into(), hash.into());
+    l.insert("agentscale.image.base".into(), base.into());
     l
 }
 

@@ -39,6 +39,7 @@ pub mod capture;
 pub mod cleanup;
 pub mod config;
 pub mod connect;
+pub mod derive;
 pub mod doctor;
 mod exec;
 pub mod images;

@@ -498,6 +498,28 @@ impl SandboxProvider for DockerProvider {
     }
 
     async fn start(&self, spec: &SandboxSpec) -> Result<Box<dyn Sandbox>, SandboxError> {
+        Ok(Box::new(self.start_docker(spec).await?))
+    }
+
+    async fn prepare_image(&self, source: &ImageSource) -> Result<String, SandboxError> {
+        crate::images::prepare(self, source).await
+    }
+
+    async fn remove_image(&self, image: &str) -> Result<(), SandboxError> {
+        crate::images::remove_everywhere(self, image).await
+    }
+
+    async fn derive_image(
+        &self,
+        req: &agentscale_core::sandbox::DeriveRequest,
+    ) -> Result<String, SandboxError> {
+        crate::derive::derive(self, req).await
+    }
+}
+
+impl DockerProvider {
+    /// Start a sandbox (what [`SandboxProvider::start`] boxes).
+    pub async fn start_docker(&self, spec: &SandboxSpec) -> Result<DockerSandbox, SandboxError> {
         if self.inner.shutting_down.load(Ordering::SeqCst) {
             return Err(SandboxError::backend(
                 "start",
@@ -533,7 +555,7 @@ impl SandboxProvider for DockerProvider {
             match self.start_on(host, spec).await {
                 Ok((id, name, docker)) => {
                     let h = &self.inner.hosts[host];
-                    return Ok(Box::new(DockerSandbox {
+                    return Ok(DockerSandbox {
                         id,
                         name,
                         host_name: h.name.clone(),
@@ -549,7 +571,7 @@ impl SandboxProvider for DockerProvider {
                         mode: AtomicU8::new(crate::exec::MODE_UNKNOWN),
                         seq: AtomicU64::new(0),
                         runner: tokio::sync::Mutex::new(crate::sandbox::RunnerSlot::NotStarted),
-                    }));
+                    });
                 }
                 Err(e @ SandboxError::EngineUnavailable { .. }) => {
                     if let SandboxError::EngineUnavailable { message, .. } = &e {
@@ -566,14 +588,6 @@ impl SandboxProvider for DockerProvider {
             }
         }
         Err(last_err.unwrap_or_else(|| SandboxError::backend("start", "no host could start it")))
-    }
-
-    async fn prepare_image(&self, source: &ImageSource) -> Result<String, SandboxError> {
-        crate::images::prepare(self, source).await
-    }
-
-    async fn remove_image(&self, image: &str) -> Result<(), SandboxError> {
-        crate::images::remove_everywhere(self, image).await
     }
 }
 

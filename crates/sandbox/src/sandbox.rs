@@ -64,6 +64,31 @@ impl std::fmt::Debug for DockerSandbox {
 }
 
 impl DockerSandbox {
+    /// Commit the container to `repo:tag` with these image labels.
+    pub(crate) async fn commit(
+        &self,
+        repo: &str,
+        tag: &str,
+        labels: std::collections::HashMap<String, String>,
+    ) -> Result<String, SandboxError> {
+        self.check_open()?;
+        let opts = CommitContainerOptionsBuilder::default()
+            .container(&self.id)
+            .repo(repo)
+            .tag(tag)
+            .pause(true)
+            .build();
+        let config = ContainerConfig {
+            labels: Some(labels),
+            ..ContainerConfig::default()
+        };
+        self.docker
+            .commit_container(opts, config)
+            .await
+            .map_err(|e| self.engine_error("commit", e))?;
+        Ok(format!("{repo}:{tag}"))
+    }
+
     /// The container's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -348,21 +373,8 @@ impl Sandbox for DockerSandbox {
                 "snapshot name {name:?} is not a valid image name (lower case, no spaces)"
             )));
         }
-        let opts = CommitContainerOptionsBuilder::default()
-            .container(&self.id)
-            .repo(&repo)
-            .tag(&tag)
-            .pause(true)
-            .build();
-        let config = ContainerConfig {
-            labels: Some(crate::labels::snapshot_labels(&self.name)),
-            ..ContainerConfig::default()
-        };
-        self.docker
-            .commit_container(opts, config)
+        self.commit(&repo, &tag, crate::labels::snapshot_labels(&self.name))
             .await
-            .map_err(|e| self.engine_error("snapshot", e))?;
-        Ok(format!("{repo}:{tag}"))
     }
 
     async fn close(&self) -> Result<(), SandboxError> {

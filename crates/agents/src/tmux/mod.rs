@@ -13,7 +13,9 @@
 //!
 //! If the shell of the session exits (the model typed `exit`), a new session is started and
 //! the model is told; if tmux cannot start at all, the rollout ends with `SandboxError`.
+//! Images without tmux get it before the rollouts start ([`install::image_with_tmux`]).
 
+pub mod install;
 pub mod keys;
 pub mod reply;
 

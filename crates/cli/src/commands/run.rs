@@ -277,18 +277,19 @@ pub fn print_summary(s: &RunSummary, json: bool) -> anyhow::Result<()> {
     println!("results: {}", s.run_dir.display());
     println!();
     println!(
-        "{:<32} {:>8} {:>7} {:>7} {:>12} {:>6} {:>10}",
-        "system", "resolved", "scored", "rate", "mean pass@1", "infra", "no answer"
+        "{:<32} {:>8} {:>7} {:>7} {:>12} {:>6} {:>9} {:>10}",
+        "system", "resolved", "scored", "rate", "mean pass@1", "infra", "verifier", "no answer"
     );
     for r in &s.systems {
         println!(
-            "{:<32} {:>8} {:>7} {:>7} {:>12} {:>6} {:>10}",
+            "{:<32} {:>8} {:>7} {:>7} {:>12} {:>6} {:>9} {:>10}",
             r.system,
             r.resolved,
             r.scored,
             pct(r.rate),
             r.mean_pass1.map_or_else(|| "-".into(), pct),
             r.infra,
+            r.verifier_errors,
             r.no_answer
         );
     }

@@ -370,6 +370,35 @@ pub trait SandboxProvider: Send + Sync {
     async fn remove_image(&self, _image: &str) -> Result<(), SandboxError> {
         Ok(())
     }
+
+    /// Derive an image from `req.base` by running `req.script` in a container of it, and
+    /// return the derived image. It is tagged by a hash of the base image and the script, so
+    /// it is made once and reused (by later rollouts, tasks and runs).
+    async fn derive_image(&self, req: &DeriveRequest) -> Result<String, SandboxError> {
+        Err(SandboxError::Unsupported(format!(
+            "deriving {} from {} ({})",
+            req.repo,
+            req.base,
+            self.name()
+        )))
+    }
+}
+
+/// What [`SandboxProvider::derive_image`] makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeriveRequest {
+    /// The image to start from.
+    pub base: String,
+    /// The repository part of the derived image's name (`agentscale/with-tmux`).
+    pub repo: String,
+    /// What the derived image is, for image listings (the `agentscale.image` label).
+    pub kind: String,
+    /// The shell script that makes the change (run as the image's user, in its workdir).
+    pub script: String,
+    /// Whether the script may reach the network.
+    pub network: bool,
+    /// Time limit of the script.
+    pub timeout: Duration,
 }
 
 /// Quote a string for a POSIX shell (single quotes; embedded quotes escaped).

@@ -15,9 +15,11 @@ pub mod load;
 pub mod models;
 pub mod resolved;
 pub mod schema;
+pub mod terminal_bench;
 pub mod types;
 
 pub use load::{ConfigError, Issue, LoadOptions, LoadedConfig, SweepPoint, load, load_str};
+pub use terminal_bench::{TbNetwork, TerminalBenchSection};
 pub use types::*;
 
 /// The JSON schema of [`ExperimentConfig`] (what `configs/schema.json` holds).

@@ -37,6 +37,12 @@ pub struct ExperimentConfig {
     /// How submissions are graded (after selection is frozen).
     #[serde(default)]
     pub grading: GradingSection,
+    /// Terminal-Bench rollouts: network, tmux, verification in the live container.
+    #[serde(
+        default,
+        skip_serializing_if = "super::TerminalBenchSection::is_default"
+    )]
+    pub terminal_bench: super::TerminalBenchSection,
     /// Lists of values that expand into a grid of configurations run side by side on the same
     /// rollouts, keyed by the dotted path of the knob: `"scaling.group_size" = [2, 4, 8, 16]`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -274,7 +280,7 @@ pub struct SandboxSection {
     #[serde(default = "default_pids")]
     #[schemars(range(min = 16))]
     pub pids: i64,
-    /// Give rollout containers network access (grading never has it).
+    /// Give SWE-bench rollouts network (grading never has it; TB: `terminal_bench.network`).
     #[serde(default)]
     pub network: bool,
     /// Bytes of command output kept per stream (head and tail beyond it).

@@ -1,17 +1,20 @@
 //! Grading, after every selection of a task is frozen.
 //!
-//! The main seam is [`GradeBackend`]: the real one ([`crate::backends::RealGrader`]) runs the
-//! grader crate in fresh containers without network; [`MarkerGrader`] is a deterministic
-//! stand-in for tests and for the `fake` sandbox backend. Grades are keyed by the rollout and
-//! the grading settings, so they are never repeated; attempts that fail through the
-//! infrastructure are retried and counted apart, then recorded as `infra_error`. Snapshots of
-//! Terminal-Bench rollouts are removed once their task is graded.
+//! The main seam is [`GradeBackend`]: the real one ([`crate::backends::RealGrader`]) grades
+//! SWE-bench patches in fresh containers without network, and verifies Terminal-Bench
+//! rollouts in their own container right after the agent ([`super::verified`]), a result
+//! this module only reads once the task's selections are frozen; [`MarkerGrader`] is a
+//! deterministic stand-in for tests and for the `fake` sandbox backend. Grades are keyed by
+//! the rollout and the grading settings, so they are never repeated; attempts that fail
+//! through the infrastructure are retried and counted apart, then recorded as `infra_error`.
+//! Diagnostic snapshots of Terminal-Bench rollouts are removed once their task is graded.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use agentscale_core::grade::{Grade, GradeStatus};
+use agentscale_core::sandbox::Sandbox;
 use agentscale_core::submission::Submission;
 use agentscale_core::{Benchmark, Task};
 use async_trait::async_trait;
@@ -46,6 +49,13 @@ pub trait GradeBackend: Send + Sync {
         submission: &Submission,
         host: Option<&str>,
     ) -> Result<Graded, String>;
+
+    /// Verify a Terminal-Bench rollout in its own container, right after the agent stopped
+    /// (`None`: this grader grades from the submission instead). An infrastructure failure
+    /// is a grade with status `infra_error` (the rollout attempt is retried).
+    async fn verify_live(&self, _task: &Task, _sandbox: &dyn Sandbox) -> Option<Graded> {
+        None
+    }
 }
 
 /// A deterministic grader for tests and the `fake` sandbox backend: a submission resolves its
@@ -200,16 +210,21 @@ impl Orchestrator {
                 let retries = self.cfg.base.experiment.infra_retries;
                 let mut failures = Vec::new();
                 let mut attempt = 0u32;
+                let live = self.live_grade(&r.key, &r.trajectory);
                 let (grade, duration_ms) = loop {
                     let started = Instant::now();
-                    let result = match &r.trajectory.submission {
-                        Some(s) => {
+                    let result = match (&live, &r.trajectory.submission) {
+                        (Some(v), _) => Ok(Graded {
+                            grade: v.grade.clone(),
+                            log: v.log.clone(),
+                        }),
+                        (None, Some(s)) => {
                             self.backends
                                 .grader
                                 .grade(&t.task, s, r.host.as_deref())
                                 .await
                         }
-                        None => Ok(Graded {
+                        (None, None) => Ok(Graded {
                             grade: Grade::new(
                                 t.task.id(),
                                 t.task.benchmark(),
@@ -223,7 +238,9 @@ impl Orchestrator {
                             log: None,
                         }),
                     };
-                    let ms = started.elapsed().as_millis() as u64;
+                    let ms = live
+                        .as_ref()
+                        .map_or(started.elapsed().as_millis() as u64, |v| v.duration_ms);
                     let error = match result {
                         Ok(g) if !g.grade.status.is_infra() => {
                             if let Some(log) = &g.log {

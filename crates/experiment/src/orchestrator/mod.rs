@@ -23,6 +23,7 @@ pub mod progress;
 pub mod records;
 pub mod rollout;
 pub mod system;
+pub mod verified;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -133,6 +134,8 @@ pub struct SystemResult {
     pub rate: f64,
     /// Tasks whose outcome is an infrastructure failure (not scored).
     pub infra: usize,
+    /// Tasks whose answer's verifier could not run to a verdict (not scored, not reward 0).
+    pub verifier_errors: usize,
     /// Tasks without an answer (nothing could be selected).
     pub no_answer: usize,
     /// Mean pass@1 of all graded rollouts of the system (infrastructure failures excluded).

@@ -1,8 +1,10 @@
 //! One rollout: find it in the store, or run it in a fresh sandbox with the system's agent,
 //! retrying attempts that fail because of the infrastructure.
 //!
-//! Terminal-Bench rollouts end with a snapshot of the container (`Sandbox::snapshot`) so that
-//! grading can happen after selection is frozen, from the snapshot, in a fresh container.
+//! A Terminal-Bench rollout is verified in its own container right after the agent stops
+//! ([`super::verified`]); with `terminal_bench.snapshots` its final state is also committed
+//! to an image first (a diagnostic). Its container has network as the task says
+//! (`allow_internet`, or `terminal_bench.network`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -161,14 +163,36 @@ impl Orchestrator {
                         "task {id} has neither environment/Dockerfile nor a docker_image; it \
                          cannot be run"
                     )),
-                    Some(src) => provider
-                        .prepare_image(&src)
-                        .await
-                        .map_err(|e| format!("preparing the image of {id}: {e}")),
+                    Some(src) => match provider.prepare_image(&src).await {
+                        Err(e) => Err(format!("preparing the image of {id}: {e}")),
+                        Ok(image) => self.with_tmux(task, image).await,
+                    },
                 })
             })
             .await
             .unwrap_or_else(|()| Err("unreachable".into()))
+    }
+
+    /// For a Terminal-Bench task run by the tmux agent: the image with tmux installed when it
+    /// lacks it (`terminal_bench.install_tmux`).
+    async fn with_tmux(&self, task: &Task, image: String) -> Result<String, String> {
+        let tb = &self.cfg.base.terminal_bench;
+        let Task::TerminalBench(t) = task else {
+            return Ok(image);
+        };
+        let tmux = self.systems.iter().any(|s| {
+            s.agent(Benchmark::TerminalBench).0.kind() == agentscale_agents::AgentKind::Tmux
+        });
+        if !tmux || !tb.install_tmux {
+            return Ok(image);
+        }
+        agentscale_agents::tmux::install::image_with_tmux(
+            self.backends.provider.as_ref(),
+            &image,
+            tb.network_for(t.config.allow_internet),
+        )
+        .await
+        .map_err(|e| format!("task {}: {e}", t.name))
     }
 
     async fn attempt(
@@ -197,9 +221,16 @@ impl Orchestrator {
             .start(&sb_spec)
             .await
             .map_err(|e| AttemptError::Infra(format!("starting a sandbox: {e}")))?;
-        let result = self
-            .drive(sys, task, spec, key, context, sandbox.as_ref())
-            .await;
+        let result = match self
+            .prepare_sandbox(&task.task, &sb_spec, sandbox.as_ref())
+            .await
+        {
+            Ok(()) => {
+                self.drive(sys, task, spec, key, context, sandbox.as_ref())
+                    .await
+            }
+            Err(e) => Err(AttemptError::Infra(e)),
+        };
         let host = sandbox.host().to_string();
         if let Err(e) = sandbox.close().await {
             tracing::warn!("closing the sandbox of {key}: {e}");
@@ -243,7 +274,10 @@ impl Orchestrator {
             .run(&task.task, sandbox, model.as_ref(), &ctx, &mut sink)
             .await
             .map_err(|e| AttemptError::Harness(RunError::Agent(e.to_string())))?;
-        if bench == Benchmark::TerminalBench && !t.is_infra_failure() {
+        if bench == Benchmark::TerminalBench
+            && !t.is_infra_failure()
+            && self.cfg.base.terminal_bench.snapshots
+        {
             let name = snapshot_name(key);
             self.store
                 .event(Event::SnapshotStarted {
@@ -278,7 +312,33 @@ impl Orchestrator {
                 }
             }
         }
+        if !t.is_infra_failure() {
+            self.verify_live(&task.task, key, &t, sandbox)
+                .await
+                .map_err(AttemptError::Harness)?
+                .map_err(|e| AttemptError::Infra(e.0))?;
+        }
         Ok(t)
+    }
+
+    /// Put the proxy's CA bundle into a networked Terminal-Bench container (the spec's
+    /// environment already points at it).
+    async fn prepare_sandbox(
+        &self,
+        task: &Task,
+        spec: &SandboxSpec,
+        sandbox: &dyn Sandbox,
+    ) -> Result<(), String> {
+        let tb = &self.cfg.base.terminal_bench;
+        match (&tb.ca_bundle, task) {
+            (Some(bundle), Task::TerminalBench(_)) if spec.network => {
+                agentscale_grader::tb::setup::install_ca_bundle(sandbox, bundle)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("copying the CA bundle into the container: {e}"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The sandbox spec for a task (rollouts and grading).
@@ -302,6 +362,12 @@ impl Orchestrator {
         match task {
             Task::SweBench(_) => spec.workdir = Some("/testbed".into()),
             Task::TerminalBench(t) => {
+                let tb = &self.cfg.base.terminal_bench;
+                spec.network = tb.network_for(t.config.allow_internet);
+                if spec.network && tb.ca_bundle.is_some() {
+                    spec.env
+                        .extend(agentscale_grader::tb::setup::ca_bundle_env());
+                }
                 spec.workdir.clone_from(&t.config.workdir);
                 spec.limits.cpus = sc.cpus.or(Some(t.config.cpus));
                 spec.limits.memory_mb = sc.memory_mb.or(Some(t.config.memory_mb));

@@ -12,6 +12,8 @@
 //! votes/          <key>.json
 //! selections/     <key>.json  a frozen select-K or final selection
 //! grades/         <key>.json
+//! verifications/  <rollout key>.json  a Terminal-Bench rollout's live verification (read
+//!                 only by grading, which turns it into the rollout's grade)
 //! calls/          <key>.json  model replies, so a restarted rollout replays them
 //! tables/         CSV + Parquet
 //! ```
@@ -93,6 +95,9 @@ pub enum Kind {
     Grade,
     /// `calls/`: the model-reply cache (no events).
     Call,
+    /// `verifications/`: Terminal-Bench verifier results taken in the live container (no
+    /// events; read only by grading).
+    Verification,
 }
 
 impl Kind {
@@ -106,11 +111,12 @@ impl Kind {
             Self::Selection => "selections",
             Self::Grade => "grades",
             Self::Call => "calls",
+            Self::Verification => "verifications",
         }
     }
 
     /// Every kind.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Rollout,
         Kind::Partial,
         Kind::Summary,
@@ -118,6 +124,7 @@ impl Kind {
         Kind::Selection,
         Kind::Grade,
         Kind::Call,
+        Kind::Verification,
     ];
 
     /// The event that marks an artifact of this kind finished.
@@ -129,7 +136,7 @@ impl Kind {
             Self::Vote => Some(Event::VoteFinished { key }),
             Self::Selection => Some(Event::SelectionFrozen { key }),
             Self::Grade => Some(Event::GradeFinished { key }),
-            Self::Partial | Self::Call => None,
+            Self::Partial | Self::Call | Self::Verification => None,
         }
     }
 }

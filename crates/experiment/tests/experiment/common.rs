@@ -4,7 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use agentscale_core::sandbox::SandboxProvider;
+use agentscale_experiment::config::{LoadOptions, load};
+use agentscale_experiment::orchestrator::progress::Progress;
+use agentscale_experiment::orchestrator::{Backends, GradeBackend, Orchestrator};
 use agentscale_experiment::run::{PrepareError, Prepared, RunRequest, prepare};
+use agentscale_experiment::store::RunStore;
 use agentscale_models::mock::{MockReply, MockRequest, MockServer};
 use serde_json::{Value, json};
 
@@ -186,4 +193,40 @@ pub fn tables(run_dir: &Path) -> BTreeMap<String, Vec<u8>> {
         }
     }
     out
+}
+
+/// An orchestrator for the config `text` (written under `dir`, run in `dir/run`) with this
+/// sandbox provider and grader, and the config's models.
+pub fn orchestrator_with(
+    dir: &Path,
+    text: &str,
+    provider: Arc<dyn SandboxProvider>,
+    grader: Arc<dyn GradeBackend>,
+) -> Orchestrator {
+    let file = dir.join("exp.toml");
+    std::fs::write(&file, text).unwrap();
+    let cfg = load(&file, &LoadOptions::default()).unwrap();
+    let tasks = agentscale_experiment::run::load_tasks(&cfg.base).unwrap();
+    let run_dir = dir.join("run");
+    let store = Arc::new(RunStore::open(&run_dir).unwrap());
+    let ledger = Arc::new(agentscale_models::Ledger::new());
+    let models =
+        agentscale_experiment::backends::models(&cfg.base, &tasks, &run_dir.join("calls"), &ledger)
+            .unwrap();
+    let backends = Backends {
+        provider,
+        models,
+        grader,
+        prompts: Arc::new(agentscale_scaling::Prompts::embedded()),
+        ledger: Some(ledger),
+    };
+    Orchestrator::new(
+        cfg,
+        "r-test".into(),
+        store,
+        tasks,
+        backends,
+        Arc::new(Progress::new(None)),
+    )
+    .unwrap()
 }

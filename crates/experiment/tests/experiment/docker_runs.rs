@@ -36,6 +36,7 @@ async fn demo_tasks_run_end_to_end_in_docker() {
                 "scaling.k=1".into(),
                 "scaling.votes=1".into(),
                 "sandbox.concurrency=2".into(),
+                "terminal_bench.snapshots=true".into(),
             ],
             ..RunRequest::default()
         },
@@ -62,7 +63,12 @@ async fn demo_tasks_run_end_to_end_in_docker() {
         docker_ps(&format!("label=agentscale.run={}", p.run_id)).is_empty(),
         "containers left"
     );
-    // the snapshots of the Terminal-Bench rollouts were removed once graded
+    // the Terminal-Bench rollouts were verified in their own containers
+    let live = std::fs::read_dir(p.run_dir.join("verifications"))
+        .unwrap()
+        .count();
+    assert_eq!(live, 4, "2 rollouts x 2 iterations of csv-report");
+    // the diagnostic snapshots of the Terminal-Bench rollouts were removed once graded
     let mut snapshots = 0;
     for e in std::fs::read_dir(p.run_dir.join("rollouts")).unwrap() {
         let path = e.unwrap().path();
@@ -115,6 +121,7 @@ async fn a_resumed_run_removes_snapshots_an_earlier_process_left_unrecorded() {
             "scaling.n=2".into(),
             "scaling.k=1".into(),
             "scaling.votes=1".into(),
+            "terminal_bench.snapshots=true".into(),
         ],
         ..RunRequest::default()
     };
@@ -185,4 +192,53 @@ async fn a_resumed_run_removes_snapshots_an_earlier_process_left_unrecorded() {
             "snapshot {image} left"
         );
     }
+}
+
+/// The demo's service task reproduces exactly from the seed (every table but timing), and its
+/// rollouts are verified live: those that start the service resolve it, the others do not.
+#[tokio::test]
+async fn the_demo_service_task_reproduces_from_its_seed() {
+    if !testenv::docker_image_available(
+        "the_demo_service_task_reproduces_from_its_seed",
+        &testenv::base_image(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut tables = Vec::new();
+    for out in ["a", "b"] {
+        let p = prepare(
+            &RunRequest {
+                target: testenv::workspace_root().join("configs/demo.toml"),
+                overrides: vec![
+                    format!("experiment.output={}", dir.path().join(out).display()),
+                    "dataset.ids=[\"notes-service\"]".into(),
+                    "scaling.n=4".into(),
+                    "scaling.k=2".into(),
+                    "scaling.votes=1".into(),
+                    "sandbox.concurrency=2".into(),
+                ],
+                ..RunRequest::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let s = p.run().await.unwrap();
+        assert!(s.complete, "{:?}", s.failed_tasks);
+        tables.push(super::common::tables(&p.run_dir));
+    }
+    assert_eq!(tables[0], tables[1], "the same seed gave other tables");
+    let grades = String::from_utf8(tables[0]["grades.csv"].clone()).unwrap();
+    assert_eq!(
+        grades.lines().count(),
+        9,
+        "4 rollouts x 2 iterations: {grades}"
+    );
+    assert!(grades.contains(",resolved,"), "{grades}");
+    assert!(grades.contains(",unresolved,"), "{grades}");
+    assert!(
+        !grades.contains("infra_error") && !grades.contains("verifier_error"),
+        "{grades}"
+    );
 }

@@ -11,13 +11,11 @@ use agentscale_core::sandbox::fake::FakeProvider;
 use agentscale_core::sandbox::{
     ExecOutput, ExecRequest, ImageSource, Sandbox, SandboxError, SandboxProvider, SandboxSpec,
 };
-use agentscale_experiment::config::{LoadOptions, load};
-use agentscale_experiment::orchestrator::progress::Progress;
-use agentscale_experiment::orchestrator::{Backends, MarkerGrader, Orchestrator};
-use agentscale_experiment::store::{Event, RunStore};
+use agentscale_experiment::orchestrator::{MarkerGrader, Orchestrator};
+use agentscale_experiment::store::Event;
 use async_trait::async_trait;
 
-use super::common::{config, mock, write_dataset};
+use super::common::{config, mock, orchestrator_with, write_dataset};
 
 /// The first sandbox of every rollout dies when it is used (its container was killed after it
 /// started); the retry's sandbox works.
@@ -81,32 +79,7 @@ impl SandboxProvider for Flaky {
 }
 
 fn orchestrator(dir: &Path, text: &str, provider: Arc<dyn SandboxProvider>) -> Orchestrator {
-    let file = dir.join("exp.toml");
-    std::fs::write(&file, text).unwrap();
-    let cfg = load(&file, &LoadOptions::default()).unwrap();
-    let tasks = agentscale_experiment::run::load_tasks(&cfg.base).unwrap();
-    let run_dir = dir.join("run");
-    let store = Arc::new(RunStore::open(&run_dir).unwrap());
-    let ledger = Arc::new(agentscale_models::Ledger::new());
-    let models =
-        agentscale_experiment::backends::models(&cfg.base, &tasks, &run_dir.join("calls"), &ledger)
-            .unwrap();
-    let backends = Backends {
-        provider,
-        models,
-        grader: Arc::new(MarkerGrader::default()),
-        prompts: Arc::new(agentscale_scaling::Prompts::embedded()),
-        ledger: Some(ledger),
-    };
-    Orchestrator::new(
-        cfg,
-        "r-test".into(),
-        store,
-        tasks,
-        backends,
-        Arc::new(Progress::new(None)),
-    )
-    .unwrap()
+    orchestrator_with(dir, text, provider, Arc::new(MarkerGrader::default()))
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 mod common;
 mod configs;
 mod docker_runs;
+mod docker_tmux;
 mod fake_runs;
 mod infra;
 mod leakage;
+mod live_verify;

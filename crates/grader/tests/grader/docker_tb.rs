@@ -142,7 +142,7 @@ async fn verifier_failures_are_their_own_outcomes() {
         "{:?}",
         v.outcome
     );
-    assert_eq!(v.grade.status, GradeStatus::Timeout);
+    assert_eq!(v.grade.status, GradeStatus::VerifierError);
     assert!(v.grade.status.is_error() && !v.grade.status.is_infra());
     assert!(t0.elapsed() < std::time::Duration::from_mins(2));
 
@@ -154,7 +154,7 @@ async fn verifier_failures_are_their_own_outcomes() {
     )
     .await;
     assert_eq!(v.outcome, TbOutcome::RewardMissing);
-    assert_eq!(v.grade.status, GradeStatus::LogUnparseable);
+    assert_eq!(v.grade.status, GradeStatus::VerifierError);
     assert!(v.test_output.contains("tests ran"));
 
     let v = verify_fresh(
@@ -170,4 +170,144 @@ async fn verifier_failures_are_their_own_outcomes() {
         v.outcome
     );
     assert_eq!(v.reward_file.as_deref().map(str::trim), Some("yes"));
+}
+
+fn demo_task(name: &str) -> TbTask {
+    tasks(&demo("terminal-bench"))
+        .into_iter()
+        .find(|t| t.name == name)
+        .unwrap()
+}
+
+/// The notes-service demo task: its test reaches a service the agent must leave running. The
+/// gold solution passes when verified in the live container; an agent that does the rest of
+/// the work but never starts the service fails; and a snapshot of the solved container,
+/// verified elsewhere, fails too (no running processes): why verification is live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_left_running_is_reached_only_in_the_live_container() {
+    let Some(p) = provider("a_service_left_running_is_reached") else {
+        return;
+    };
+    let task = demo_task("notes-service");
+    let sb = start(&p, &task).await;
+    let solved = run_solution(sb.as_ref(), &task, None).await;
+    let snapshot = sb.snapshot("agentscale/test-grader-notes-service").await;
+    let live = verify(sb.as_ref(), &task, &TbVerifyOptions::default()).await;
+    sb.close().await.unwrap();
+    let solved = solved.unwrap();
+    assert!(solved.success(), "{}", solved.combined());
+    assert_eq!(
+        live.grade.status,
+        GradeStatus::Resolved,
+        "{}",
+        live.test_output
+    );
+    let snapshot = snapshot.unwrap();
+    let fresh = verify_fresh(&p, &task, Some(&snapshot), &TbVerifyOptions::default()).await;
+    p.remove_image(&snapshot).await.unwrap();
+    assert_eq!(
+        fresh.grade.status,
+        GradeStatus::Unresolved,
+        "{:?}",
+        fresh.outcome
+    );
+
+    // the note added, the service never started
+    let sb = start(&p, &task).await;
+    let out = sb
+        .exec(&ExecRequest::shell(
+            "echo 'deploy done' >> /app/notes/notes.txt",
+            std::time::Duration::from_secs(30),
+        ))
+        .await;
+    let v = verify(sb.as_ref(), &task, &TbVerifyOptions::default()).await;
+    sb.close().await.unwrap();
+    assert!(out.unwrap().success());
+    assert_eq!(v.grade.status, GradeStatus::Unresolved, "{:?}", v.outcome);
+    assert!(
+        matches!(v.outcome, TbOutcome::Reward { .. }),
+        "{:?}",
+        v.outcome
+    );
+    assert!(
+        v.test_output.contains("does not answer"),
+        "{}",
+        v.test_output
+    );
+}
+
+/// Whether the host reaches PyPI's file host (the containers go through the same network).
+fn pypi_reachable() -> bool {
+    use std::net::ToSocketAddrs;
+    ("files.pythonhosted.org", 443)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| {
+            std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(5)).is_ok()
+        })
+}
+
+/// A verifier that downloads its test dependency from PyPI: when the download fails (no
+/// network), the reward of 0 it writes anyway is a verifier error, not the agent's failure;
+/// with network (and the proxy's CA bundle) the same solution earns 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_download_failure_is_a_verifier_error_not_reward_zero() {
+    let Some(p) = provider("a_verifier_download_failure_is_a_verifier_error") else {
+        return;
+    };
+    let task = fixture("tb-pypi");
+    let offline = TbVerifyOptions {
+        network: Some(false),
+        ..TbVerifyOptions::default()
+    };
+    let mut spec = sandbox_spec(&task, String::new());
+    spec.network = false;
+    let source = Task::TerminalBench(task.clone()).image_source().unwrap();
+    spec.image = p.prepare_image(&source).await.unwrap();
+    let sb = p.start(&spec).await.unwrap();
+    let solved = run_solution(sb.as_ref(), &task, None).await;
+    let v = verify(sb.as_ref(), &task, &offline).await;
+    sb.close().await.unwrap();
+    assert!(solved.unwrap().success());
+    assert_eq!(
+        v.grade.status,
+        GradeStatus::VerifierError,
+        "{:?}\n{}",
+        v.outcome,
+        v.test_output
+    );
+    assert!(!v.grade.status.is_infra());
+    assert!(
+        matches!(&v.outcome, TbOutcome::SetupFailed { rewards, message }
+            if rewards.get("reward") == Some(&0.0) && message.contains("downloading")),
+        "{:?}",
+        v.outcome
+    );
+    assert_eq!(v.reward_file.as_deref().map(str::trim), Some("0"));
+
+    if !pypi_reachable() {
+        eprintln!("SKIP the online half: files.pythonhosted.org is not reachable from here");
+        return;
+    }
+    let bundle = std::path::Path::new("/etc/ssl/certs/ca-certificates.crt");
+    let online = TbVerifyOptions {
+        network: Some(true),
+        ca_bundle: bundle.is_file().then(|| bundle.to_path_buf()),
+        ..TbVerifyOptions::default()
+    };
+    let mut spec = sandbox_spec(&task, spec.image.clone());
+    spec.network = true;
+    let sb = p.start(&spec).await.unwrap();
+    let solved = run_solution(sb.as_ref(), &task, None).await;
+    let v = verify(sb.as_ref(), &task, &online).await;
+    sb.close().await.unwrap();
+    assert!(solved.unwrap().success());
+    assert_eq!(
+        v.grade.status,
+        GradeStatus::Resolved,
+        "{:?}\n{}",
+        v.outcome,
+        v.test_output
+    );
 }

@@ -76,10 +76,13 @@ impl<'a> Index<'a> {
     }
 
     /// The outcome of a rollout for scoring: `Some(resolved)` when it is graded and neither
-    /// it nor its grade is an infrastructure failure; `None` otherwise.
+    /// it nor its grade is an infrastructure failure or a verifier error; `None` otherwise.
     pub fn pass(&self, rollout_id: &str) -> Option<bool> {
         let g = self.grade.get(rollout_id)?;
-        if g.infra || self.rollout.get(rollout_id).is_some_and(|r| r.infra) {
+        if g.infra
+            || g.status == super::leaderboard::VERIFIER_ERROR
+            || self.rollout.get(rollout_id).is_some_and(|r| r.infra)
+        {
             return None;
         }
         Some(g.resolved)

@@ -10,11 +10,14 @@ use super::index::Index;
 use crate::stats::{bootstrap_mean, mcnemar, paired_bootstrap_diff, pass_at_k, pass_hat_k};
 use crate::tables::derived::{AnswerRow, ConfigRow, FailureRow, LeaderboardRow, PassAtKRow};
 
+/// The grade status of a verifier that could not run to a verdict: not scored, counted apart.
+pub const VERIFIER_ERROR: &str = "verifier_error";
+
 /// Grade statuses that are neither resolved nor unresolved but still the model's outcome.
 fn is_model_error(status: &str) -> bool {
     !matches!(
         status,
-        "resolved" | "unresolved" | "ungraded" | "no_answer" | "infra_error"
+        "resolved" | "unresolved" | "ungraded" | "no_answer" | "infra_error" | VERIFIER_ERROR
     )
 }
 
@@ -120,7 +123,7 @@ fn reward_and_exceptions(
     let mut exc: BTreeMap<String, u64> = BTreeMap::new();
     if has_selection {
         for a in answers {
-            if a.status != "ungraded" && a.status != "no_answer" {
+            if a.status != "ungraded" && a.status != "no_answer" && a.status != VERIFIER_ERROR {
                 rewards.push((a.reward, a.resolved));
             }
             if let Some(e) = &a.exception {
@@ -128,7 +131,12 @@ fn reward_and_exceptions(
             }
         }
     } else {
-        for g in ix.data.grades.iter().filter(|g| g.system == system) {
+        for g in ix
+            .data
+            .grades
+            .iter()
+            .filter(|g| g.system == system && g.status != VERIFIER_ERROR)
+        {
             rewards.push((g.reward, g.resolved && !g.infra));
             if let Some(e) = &g.exception {
                 *exc.entry(e.clone()).or_default() += 1;
@@ -170,12 +178,14 @@ pub fn leaderboard(
         let mut vals = Vec::new();
         let mut labels = Vec::new();
         let mut per_task = BTreeMap::new();
-        let (mut infra, mut none, mut model_err) = (0, 0, 0);
+        let (mut infra, mut none, mut model_err, mut verifier) = (0, 0, 0, 0);
         for a in &list {
             if a.status == "no_answer" || a.status == "ungraded" {
                 none += 1;
             } else if a.infra {
                 infra += 1;
+            } else if a.status == VERIFIER_ERROR {
+                verifier += 1;
             } else {
                 let v = if a.resolved { 1.0 } else { 0.0 };
                 vals.push(v);
@@ -225,6 +235,7 @@ pub fn leaderboard(
             task_ci_low: task_ci.map_or(0.0, |c| c.low),
             task_ci_high: task_ci.map_or(0.0, |c| c.high),
             infra_errors: infra,
+            verifier_errors: verifier,
             no_answer: none,
             model_errors: model_err,
             mean_reward,
@@ -311,12 +322,20 @@ pub fn configs(
         let lb = board.iter().find(|r| r.system == system);
         let pools = ix.pools.get(system);
         let tasks = pools.map_or(0, |p| p.len() as u64);
-        let (mut rollouts, mut infra) = (0u64, 0u64);
+        let (mut rollouts, mut infra, mut verifier) = (0u64, 0u64, 0u64);
         let (mut sum, mut n) = (0.0, 0u64);
         for iters in pools.into_iter().flat_map(|p| p.values()) {
             for (it, pool) in iters {
                 rollouts += pool.len() as u64;
                 infra += pool.iter().filter(|r| r.infra).count() as u64;
+                verifier += pool
+                    .iter()
+                    .filter(|r| {
+                        ix.grade
+                            .get(r.rollout_id.as_str())
+                            .is_some_and(|g| g.status == VERIFIER_ERROR)
+                    })
+                    .count() as u64;
                 if *it == 0 {
                     let (k, c) = ix.counts(pool);
                     if k > 0 {
@@ -339,6 +358,7 @@ pub fn configs(
             tasks,
             rollouts,
             infra_rollouts: infra,
+            verifier_errors: verifier,
             pass1_iter0: (n > 0).then(|| sum / n as f64),
             rate: lb.map_or(0.0, |r| r.rate),
             ci_low: lb.map_or(0.0, |r| r.ci_low),
@@ -404,7 +424,11 @@ pub fn pass_at_k_rows(ix: &Index, answers: &[AnswerRow]) -> Vec<PassAtKRow> {
     if systems.len() > 1 {
         let mut per_task: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for a in answers {
-            if a.infra || a.status == "ungraded" || a.status == "no_answer" {
+            if a.infra
+                || a.status == "ungraded"
+                || a.status == "no_answer"
+                || a.status == VERIFIER_ERROR
+            {
                 continue;
             }
             let e = per_task.entry(a.task_id.as_str()).or_default();

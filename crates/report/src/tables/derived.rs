@@ -55,6 +55,8 @@ table_row! {
         pub task_ci_high: f64,
         /// Tasks whose outcome is an infrastructure failure (not in `total`).
         pub infra_errors: u64,
+        /// Tasks whose answer's verifier could not run to a verdict (a download failed, it timed out, no reward file): neither reward 0 nor in `total`.
+        pub verifier_errors: u64,
         /// Tasks with no answer (not in `total`).
         pub no_answer: u64,
         /// Tasks graded but not run or not gradable as the model's fault (empty patch, patch failed to apply, timeout, ...), included in `total` as unresolved.
@@ -113,6 +115,8 @@ table_row! {
         pub rollouts: u64,
         /// Rollouts that ended through an infrastructure failure.
         pub infra_rollouts: u64,
+        /// Graded rollouts whose verifier could not run to a verdict (not scored).
+        pub verifier_errors: u64,
         /// Mean pass@1 of iteration-0 rollouts (graded, infrastructure failures excluded).
         pub pass1_iter0: Option<f64>,
         /// Resolved rate of the system's answers.

@@ -427,7 +427,7 @@ proptest::proptest! {
         }
         for row in &r.leaderboard {
             proptest::prop_assert!(row.ci_low <= row.rate + 1e-12 && row.rate <= row.ci_high + 1e-12);
-            proptest::prop_assert_eq!(row.total + row.infra_errors + row.no_answer, tasks as u64);
+            proptest::prop_assert_eq!(row.total + row.infra_errors + row.verifier_errors + row.no_answer, tasks as u64);
         }
         let per_system: u64 = p.transitions.iter().map(|t| t.tasks).sum();
         proptest::prop_assert!(per_system <= (tasks * models) as u64);
@@ -435,4 +435,46 @@ proptest::proptest! {
             proptest::prop_assert_eq!(p.stages.iter().filter(|s| s.stage == "final").count(), models);
         }
     }
+}
+
+/// A verifier that could not run is neither reward 0 nor a scored task: the known run with
+/// task B's answer (B6, resolved) turned into a verifier error and one unresolved rollout of
+/// task A too.
+#[test]
+fn verifier_errors_are_counted_apart_in_every_table() {
+    let mut data = known::run();
+    for g in &mut data.grades {
+        if g.rollout_id == "B6" || g.rollout_id == "A1" {
+            g.status = "verifier_error".into();
+            g.resolved = false;
+            g.reward = Some(0.0);
+        }
+    }
+    let r = build_all(&data, &opts());
+    let lb = &r.leaderboard[0];
+    assert_eq!((lb.resolved, lb.total), (1, 1), "{lb:?}");
+    assert_eq!(lb.verifier_errors, 1);
+    assert_eq!(
+        lb.infra_errors + lb.no_answer + lb.model_errors,
+        0,
+        "{lb:?}"
+    );
+    let cfg = &r.configs[0];
+    assert_eq!(cfg.verifier_errors, 2, "{cfg:?}");
+    let f = r
+        .failures
+        .iter()
+        .find(|f| f.kind == "verifier_error")
+        .expect("a failures row for the verifier errors");
+    assert_eq!((f.stage.as_str(), f.count, f.infra), ("grade", 2, false));
+    // pass@1 of iteration 0 leaves A1 out: A passes 1 of 3, B 0 of 4
+    let p1 = r
+        .pass_at_k
+        .iter()
+        .find(|p| p.scope == "system" && p.iteration == 0 && p.k == 1)
+        .unwrap();
+    assert!(
+        (p1.pass_at_k - (1.0 / 3.0 + 0.0) / 2.0).abs() < 1e-9,
+        "{p1:?}"
+    );
 }
