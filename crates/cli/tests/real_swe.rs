@@ -392,3 +392,147 @@ fn the_official_image_is_pulled_from_a_registry_with_credentials() {
     assert_eq!(j["images"][0]["status"], "local", "{j:#}");
     let _ = docker(&["rmi", &image], None);
 }
+
+/// The four mini-swe-agent Gemini 3 Pro trajectories of slice instances in ../shared, replayed
+/// through our bash agent on the offline images (their recorded replies as a scripted model):
+/// each resulting patch gets the verdict the official report gives that instance.
+#[tokio::test]
+async fn recorded_mini_swe_agent_trajectories_replay_to_the_official_verdicts() {
+    use agentscale_agents::{AgentConfig, AgentKind, MemorySink, RolloutContext, mini};
+    use agentscale_core::Task;
+    use agentscale_core::model::{Role, ScriptedModel};
+    use agentscale_core::sandbox::{SandboxProvider, SandboxSpec};
+    use agentscale_grader::swe::{SweGradeOptions, grade_swe};
+
+    let name = "recorded_mini_swe_agent_trajectories_replay_to_the_official_verdicts";
+    let Some((ds, repos)) = setup(name) else {
+        return;
+    };
+    let run = "runs/swe-bench-verified/mini-v1.15.0-gemini-3-pro";
+    let Some(run_dir) = testenv::shared_path(name, run) else {
+        return;
+    };
+    let ids = [
+        "pallets__flask-5014",
+        "psf__requests-2317",
+        "pytest-dev__pytest-5809",
+        "sympy__sympy-20590",
+    ];
+    let images = build_swe(&ds, &repos, &ids);
+    let official: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(run_dir.join("official-report.json")).unwrap(),
+    )
+    .unwrap();
+    let resolved_officially = |id: &str| {
+        official["resolved_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == id)
+    };
+    let data = agentscale_datasets::open(
+        ds.to_str().unwrap(),
+        &agentscale_datasets::LoadOptions::default(),
+    )
+    .unwrap();
+    let provider = agentscale_sandbox::DockerProvider::from_env().unwrap();
+    let specs = agentscale_grader::spec::SpecTable::builtin().unwrap();
+    // mini-swe-agent 1.x: ```bash blocks, commands in /testbed with the testbed environment
+    // active (its shell is a login shell; ours gets the same PATH), its default variables.
+    let mut agent = AgentConfig::new(AgentKind::Bash);
+    agent.action_fence = Some("bash".into());
+    agent.step_limit = Some(0);
+    agent.cost_limit = Some(0.0);
+    agent.max_format_errors = Some(1000);
+    agent.fallback_git_diff = Some(false);
+    agent.command_timeout_sec = Some(300.0);
+    agent.env = Some(
+        [
+            ("PAGER", "cat"),
+            ("MANPAGER", "cat"),
+            ("LESS", "-R"),
+            ("PIP_PROGRESS_BAR", "off"),
+            ("TQDM_DISABLE", "1"),
+            (
+                "PATH",
+                "/opt/miniconda3/envs/testbed/bin:/opt/miniconda3/bin:/usr/local/sbin:\
+                 /usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ),
+            ("VIRTUAL_ENV", "/opt/miniconda3/envs/testbed"),
+            ("CONDA_DEFAULT_ENV", "testbed"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    );
+    let agent = agent.build(None).unwrap();
+    let mut mismatches = Vec::new();
+    for (id, row) in ids.iter().zip(&images) {
+        let image = row["image"].as_str().unwrap().to_string();
+        let recorded =
+            mini::read_file(&run_dir.join("trajs").join(format!("{id}.traj.json"))).unwrap();
+        let replies: Vec<String> = recorded
+            .messages
+            .iter()
+            .filter(|m| m.role == Role::Assistant)
+            .map(|m| m.content.clone())
+            .collect();
+        let model = ScriptedModel::from_replies("replay", replies);
+        let mut inst = data
+            .swe_instances()
+            .find(|i| i.instance_id == *id)
+            .unwrap()
+            .clone();
+        inst.extra.insert(
+            "image_name".into(),
+            serde_json::Value::String(image.clone()),
+        );
+        let sb = provider
+            .start(&SandboxSpec {
+                image: image.clone(),
+                workdir: Some("/testbed".into()),
+                network: true,
+                ..SandboxSpec::default()
+            })
+            .await
+            .unwrap();
+        let mut sink = MemorySink::default();
+        let t = agent
+            .run(
+                &Task::SweBench(inst.clone()),
+                sb.as_ref(),
+                &model,
+                &RolloutContext::new("replay", 0),
+                &mut sink,
+            )
+            .await
+            .unwrap();
+        sb.close().await.unwrap();
+        let patch = t
+            .submission
+            .as_ref()
+            .and_then(|s| s.patch_text())
+            .unwrap_or_default()
+            .to_string();
+        let rec = grade_swe(
+            &provider,
+            specs,
+            &inst,
+            &patch,
+            &SweGradeOptions::for_mode(agentscale_grader::GradeMode::V41),
+        )
+        .await;
+        let want = resolved_officially(id);
+        eprintln!(
+            "{id}: {} steps, patch of {} bytes, ours {:?}, official resolved {want}",
+            t.steps.len(),
+            patch.len(),
+            rec.grade.status
+        );
+        if rec.grade.resolved != want {
+            mismatches.push(format!("{id}: ours {:?}, official {want}", rec.grade));
+        }
+    }
+    provider.shutdown().await;
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
