@@ -217,7 +217,12 @@ pub async fn prepare(
     events: Option<UnboundedSender<ProgressEvent>>,
 ) -> Result<Prepared, PrepareError> {
     let (mut cfg, run_dir, run_id) = load_config(req)?;
-    let tasks = load_tasks(&cfg.base)?;
+    let mut tasks = load_tasks(&cfg.base)?;
+    if cfg.base.sandbox.backend == crate::config::SandboxBackend::Docker
+        && cfg.base.swe_images.repos.is_some()
+    {
+        prepare_swe_images(&cfg.base, &run_id, &mut tasks).await?;
+    }
     if cfg.base.sandbox.backend == crate::config::SandboxBackend::Docker {
         let cannot: Vec<String> = tasks
             .iter()
@@ -271,6 +276,80 @@ pub async fn prepare(
         resumed,
         warnings,
     })
+}
+
+/// With `[swe_images] repos` set, the image of every SWE-bench task (official, or built offline
+/// from the mirrors) is made before any work, and the task is pointed at it; a task without
+/// one stops the run here, with the reason.
+async fn prepare_swe_images(
+    cfg: &crate::config::ExperimentConfig,
+    run_id: &str,
+    tasks: &mut [Task],
+) -> Result<(), PrepareError> {
+    let need: Vec<agentscale_core::SweInstance> = tasks
+        .iter()
+        .filter_map(|t| match t {
+            Task::SweBench(i)
+                if !i
+                    .extra
+                    .contains_key(agentscale_core::task::IMAGE_CONTEXT_COLUMN) =>
+            {
+                Some(i.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    if need.is_empty() {
+        return Ok(());
+    }
+    let provider = crate::backends::docker_config(cfg)
+        .build_for_run(run_id)
+        .map_err(|e| PrepareError::Infra(e.to_string()))?;
+    let provider = Arc::new(provider);
+    let specs = agentscale_grader::spec::SpecTable::builtin()
+        .map_err(|e| PrepareError::Usage(e.to_string()))?;
+    let rows =
+        crate::swe_images::prepare_swe_images(&provider, specs, &need, &cfg.swe_images, |r| {
+            tracing::info!(
+                instance = %r.instance_id,
+                image = r.image.as_deref().unwrap_or("-"),
+                origin = ?r.origin,
+                "SWE-bench image"
+            );
+        })
+        .await
+        .map_err(|e| PrepareError::Infra(e.to_string()))?;
+    let mut failed = Vec::new();
+    for r in rows {
+        match r.image {
+            Some(image) => {
+                for t in tasks.iter_mut() {
+                    if let Task::SweBench(i) = t
+                        && i.instance_id == r.instance_id
+                    {
+                        i.extra.insert(
+                            "image_name".into(),
+                            serde_json::Value::String(image.clone()),
+                        );
+                    }
+                }
+            }
+            None => failed.push(format!(
+                "{}: {}",
+                r.instance_id,
+                r.error.unwrap_or_else(|| "no image".into())
+            )),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(PrepareError::Infra(format!(
+            "{} SWE-bench instance(s) have no image:\n{}",
+            failed.len(),
+            failed.join("\n")
+        )))
+    }
 }
 
 fn write_run_files(cfg: &LoadedConfig, run_dir: &Path, run_id: &str) -> Result<(), PrepareError> {

@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 /// The default registry prefix of the official images (Docker Hub's `swebench`).
 pub const OFFICIAL_REGISTRY: &str = "swebench";
 
-/// Options of [`prepare_swe_images`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Options of [`prepare_swe_images`]; in a config, the `[swe_images]` table (every key has a
+/// default, and a config that leaves the table out keeps its run id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SweImageOptions {
     /// A folder of repository mirrors (`<owner>__<name>.git`) to build offline images from.
@@ -43,6 +44,13 @@ pub struct SweImageOptions {
     pub concurrency: usize,
     /// Seconds one layer's build may take.
     pub build_timeout_sec: u64,
+}
+
+impl SweImageOptions {
+    /// True when every key has its default (the table is then left out of `run.toml`).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for SweImageOptions {

@@ -43,6 +43,13 @@ pub struct ExperimentConfig {
         skip_serializing_if = "super::TerminalBenchSection::is_default"
     )]
     pub terminal_bench: super::TerminalBenchSection,
+    /// SWE-bench images: the official one when it is on the engine or can be pulled, else
+    /// built offline from the repository mirrors in `repos` (only when `repos` is set).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::swe_images::SweImageOptions::is_default"
+    )]
+    pub swe_images: crate::swe_images::SweImageOptions,
     /// Lists of values that expand into a grid of configurations run side by side on the same
     /// rollouts, keyed by the dotted path of the knob: `"scaling.group_size" = [2, 4, 8, 16]`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
