@@ -21,7 +21,8 @@
 # instance's own wall time from container start to removal; official: the first to the last
 # line of its run_instance.log), then the last line
 #   verdicts matched: X of Y; median grading time ours A s, official B s
-# Exit status 0 when every verdict matched, 1 otherwise, 2 on bad usage.
+# Exit status 0 when every verdict matched, 1 otherwise, 2 on bad usage. KEEP_WORK=1 keeps the
+# working folder (both sides' logs and reports) for a look afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -63,7 +64,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/compare-swebench.XXXXXX")
 TAGGED=()
 cleanup() {
   for t in "${TAGGED[@]}"; do docker rmi "$t" >/dev/null 2>&1 || true; done
-  rm -rf "$WORK"
+  if [ -n "${KEEP_WORK:-}" ]; then echo "compare-swebench-harness: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -123,7 +124,8 @@ for n, line in enumerate((work / "runs.txt").read_text().splitlines(), 1):
     label = "gold" if preds == "gold" else pathlib.Path(preds).parent.name[:12]
     ours = json.loads((work / f"ours-{n}.json").read_text())
     ours_res = set(ours.get("resolved_ids", []))
-    reports = glob.glob(str(work / f"official-{n}" / f"*.{tag}.json"))
+    # The harness writes its run report into its working directory: <model>.<run_id>.json.
+    reports = glob.glob(str(work / f"*.{tag}.json"))
     off = json.loads(pathlib.Path(reports[0]).read_text()) if reports else {}
     off_res = set(off.get("resolved_ids", []))
     for i in ids:
