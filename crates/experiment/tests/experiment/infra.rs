@@ -13,7 +13,7 @@ use agentscale_core::sandbox::{
 };
 use agentscale_experiment::config::{LoadOptions, load};
 use agentscale_experiment::orchestrator::progress::Progress;
-use agentscale_experiment::orchestrator::{Backends, MarkerGrader, Orchestrator};
+use agentscale_experiment::orchestrator::{Backends, GradeBackend, MarkerGrader, Orchestrator};
 use agentscale_experiment::store::{Event, RunStore};
 use async_trait::async_trait;
 
@@ -26,10 +26,14 @@ struct Flaky {
     seen: Mutex<BTreeSet<String>>,
 }
 
-struct Dying {
-    inner: Box<dyn Sandbox>,
-    dies: bool,
-    execs: AtomicU64,
+/// A sandbox whose container is gone (every exec fails) once `dies` says so.
+pub struct Dying {
+    /// The working sandbox underneath.
+    pub inner: Box<dyn Sandbox>,
+    /// Asked before every exec.
+    pub dies: Box<dyn Fn() -> bool + Send + Sync>,
+    /// Execs so far.
+    pub execs: AtomicU64,
 }
 
 #[async_trait]
@@ -39,7 +43,7 @@ impl Sandbox for Dying {
     }
     async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, SandboxError> {
         self.execs.fetch_add(1, Ordering::SeqCst);
-        if self.dies {
+        if (self.dies)() {
             return Err(SandboxError::ContainerGone {
                 container: self.id().to_string(),
                 message: "killed by the test".into(),
@@ -71,7 +75,7 @@ impl SandboxProvider for Flaky {
         let first = self.seen.lock().unwrap().insert(hint);
         Ok(Box::new(Dying {
             inner: self.inner.start(spec).await?,
-            dies: first,
+            dies: Box::new(move || first),
             execs: AtomicU64::new(0),
         }))
     }
@@ -80,7 +84,20 @@ impl SandboxProvider for Flaky {
     }
 }
 
-fn orchestrator(dir: &Path, text: &str, provider: Arc<dyn SandboxProvider>) -> Orchestrator {
+/// An orchestrator of the config `text` (written to `dir/exp.toml`) with the run directory
+/// `dir/run`, the given sandbox provider and the marker grader.
+pub fn orchestrator(dir: &Path, text: &str, provider: Arc<dyn SandboxProvider>) -> Orchestrator {
+    orchestrator_with(dir, text, provider, Arc::new(MarkerGrader::default()))
+}
+
+/// [`orchestrator`] with another grader.
+pub fn orchestrator_with(
+    dir: &Path,
+    text: &str,
+    provider: Arc<dyn SandboxProvider>,
+    grader: Arc<dyn GradeBackend>,
+) -> Orchestrator {
+    std::fs::create_dir_all(dir).unwrap();
     let file = dir.join("exp.toml");
     std::fs::write(&file, text).unwrap();
     let cfg = load(&file, &LoadOptions::default()).unwrap();
@@ -94,7 +111,7 @@ fn orchestrator(dir: &Path, text: &str, provider: Arc<dyn SandboxProvider>) -> O
     let backends = Backends {
         provider,
         models,
-        grader: Arc::new(MarkerGrader::default()),
+        grader,
         prompts: Arc::new(agentscale_scaling::Prompts::embedded()),
         ledger: Some(ledger),
     };

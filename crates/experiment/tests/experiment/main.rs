@@ -6,4 +6,5 @@ mod configs;
 mod docker_runs;
 mod fake_runs;
 mod infra;
+mod interrupt;
 mod leakage;
