@@ -186,10 +186,10 @@ impl Orchestrator {
             match tokio::time::timeout(Duration::from_secs(10), removal).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
-                    tracing::warn!("removing the snapshot {img} of a cut-off rollout: {e}")
+                    tracing::warn!("removing the snapshot {img} of a cut-off rollout: {e}");
                 }
                 Err(_) => {
-                    tracing::warn!("removing the snapshot {img} of a cut-off rollout timed out")
+                    tracing::warn!("removing the snapshot {img} of a cut-off rollout timed out");
                 }
             }
         }
