@@ -75,19 +75,24 @@ pub(crate) struct Inner {
     /// Create requests in flight: a shutdown waits for them, so that a container the engine
     /// creates (state `Created`) just as the shutdown starts is removed too.
     pub creating: AtomicUsize,
+    /// Snapshot commits in flight: a shutdown waits for them before removing containers, so
+    /// that no image appears after the process ended (the next process of the run removes
+    /// snapshots its predecessor announced but never recorded).
+    pub committing: AtomicUsize,
 }
 
-/// Counts a create request in flight for as long as it lives (see [`Inner::creating`]).
-struct Creating<'a>(&'a AtomicUsize);
+/// Counts a request in flight for as long as it lives (see [`Inner::creating`] and
+/// [`Inner::committing`]).
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
 
-impl<'a> Creating<'a> {
-    fn new(n: &'a AtomicUsize) -> Self {
+impl<'a> InFlight<'a> {
+    pub(crate) fn new(n: &'a AtomicUsize) -> Self {
         n.fetch_add(1, Ordering::SeqCst);
         Self(n)
     }
 }
 
-impl Drop for Creating<'_> {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
@@ -202,6 +207,7 @@ impl DockerProvider {
             preparing: Mutex::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
             creating: AtomicUsize::new(0),
+            committing: AtomicUsize::new(0),
         });
         crate::cleanup::register(&inner);
         Ok(Self { inner })
@@ -299,7 +305,7 @@ impl DockerProvider {
         let h = &inner.hosts[host];
         let d = h.docker(inner).await?.clone();
         // from here until the container is registered (or removed), a shutdown waits for us
-        let _creating = Creating::new(&inner.creating);
+        let _creating = InFlight::new(&inner.creating);
         if inner.shutting_down.load(Ordering::SeqCst) {
             return Err(shutting_down_error());
         }
@@ -449,17 +455,24 @@ pub(crate) fn create_body(
     })
 }
 
-/// Refuse new sandboxes, remove the live containers, wait (at most `wait`) for the create
-/// requests in flight and remove what they created; returns how many were removed.
+/// Refuse new sandboxes, wait (at most `wait`) for the snapshot commits in flight, remove
+/// the live containers, wait (at most `wait`) for the create requests in flight and remove
+/// what they created; returns how many were removed.
 pub(crate) async fn shutdown_inner(inner: &Arc<Inner>, wait: Duration) -> usize {
     inner.shutting_down.store(true, Ordering::SeqCst);
+    settle(&inner.committing, wait).await;
     let mut n = remove_live(inner).await;
-    let deadline = tokio::time::Instant::now() + wait;
-    while inner.creating.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    settle(&inner.creating, wait).await;
     n += remove_live(inner).await;
     n
+}
+
+/// Wait until no request counted by `n` is in flight, at most `wait`.
+async fn settle(n: &AtomicUsize, wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    while n.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Remove the containers of this process (every state, `Created` included) that the engines

@@ -358,6 +358,18 @@ impl Sandbox for DockerSandbox {
             labels: Some(crate::labels::snapshot_labels(&self.name)),
             ..ContainerConfig::default()
         };
+        // a shutdown waits for the commit, so that its image never appears after we exit
+        let _committing = crate::provider::InFlight::new(&self.inner.committing);
+        if self
+            .inner
+            .shutting_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(SandboxError::backend(
+                "snapshot",
+                crate::cleanup::SHUTTING_DOWN,
+            ));
+        }
         self.docker
             .commit_container(opts, config)
             .await
