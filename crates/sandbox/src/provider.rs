@@ -296,16 +296,41 @@ impl DockerProvider {
         Ok(n)
     }
 
+    /// Create and start a container on `host`. The requests run in a task of their own, so
+    /// that a caller dropped mid-way (its work cancelled) never leaves a container behind:
+    /// the task removes what nobody is waiting for, and a shutdown waits for the task.
     async fn start_on(
         &self,
         host: usize,
         spec: &SandboxSpec,
     ) -> Result<(String, String, Docker), SandboxError> {
-        let inner = &self.inner;
+        let inner = Arc::clone(&self.inner);
+        let spec = spec.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            // until the container is registered (or removed), a shutdown waits for us
+            let _creating = InFlight::new(&inner.creating);
+            let r = create_and_start(&inner, host, &spec).await;
+            if let Err(Ok((id, _, _))) = tx.send(r) {
+                // the caller is gone: nobody owns this container
+                let _ = inner.remove_container(host, &id).await;
+            }
+        });
+        rx.await.map_err(|_| {
+            SandboxError::backend("start", "the task starting the container ended early")
+        })?
+    }
+}
+
+/// The requests of [`DockerProvider::start_on`].
+async fn create_and_start(
+    inner: &Inner,
+    host: usize,
+    spec: &SandboxSpec,
+) -> Result<(String, String, Docker), SandboxError> {
+    {
         let h = &inner.hosts[host];
         let d = h.docker(inner).await?.clone();
-        // from here until the container is registered (or removed), a shutdown waits for us
-        let _creating = InFlight::new(&inner.creating);
         if inner.shutting_down.load(Ordering::SeqCst) {
             return Err(shutting_down_error());
         }
