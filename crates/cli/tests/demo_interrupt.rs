@@ -146,13 +146,21 @@ fn sigterm_at_every_stage_then_resume_gives_the_uninterrupted_tables_and_leaves_
     ] {
         if let Some(pid) = cut_at(&cut, kind) {
             pids.push(pid);
-            let left = docker_lines(&[
-                "ps",
-                "-aq",
-                "--filter",
-                &format!("label=agentscale.pid={pid}"),
-            ]);
-            assert!(left.is_empty(), "{kind}: containers left: {left:?}");
+            // before the next process starts (its sweep would remove leftovers): removals the
+            // engine has accepted may take a moment to finish, a leak stays
+            let filter = format!("label=agentscale.pid={pid}");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut left = docker_lines(&["ps", "-aq", "--filter", &filter]);
+            while !left.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(500));
+                left = docker_lines(&["ps", "-aq", "--filter", &filter]);
+            }
+            let states =
+                docker_lines(&["ps", "-a", "--filter", &filter, "--format", "{{.Status}}"]);
+            assert!(
+                left.is_empty(),
+                "{kind}: containers left: {left:?} {states:?}"
+            );
         }
     }
     assert!(pids.len() >= 3, "only {} of 4 cuts happened", pids.len());
