@@ -247,3 +247,56 @@ fn instance_ids_narrow_the_regrade_and_an_unknown_id_is_named() {
         o.stderr
     );
 }
+
+#[test]
+fn two_regrades_started_together_write_two_folders_with_their_own_results() {
+    let name = "two_regrades_started_together_write_two_folders_with_their_own_results";
+    let Some((logs, ds)) = composio_logs_and_dataset(name) else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let start = |mode: &str| {
+        Command::new(env!("CARGO_BIN_EXE_agentscale"))
+            .args([
+                "grade",
+                "--from-logs",
+                s(&logs),
+                "--dataset",
+                s(&ds),
+                "--mode",
+                mode,
+                "--json",
+                "--output",
+                s(out_dir.path()),
+            ])
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs")
+    };
+    let children = [start("v4.1"), start("strict")];
+    let mut folders = Vec::new();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let run_id = v["run_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v}"))
+            .to_string();
+        let summary: Value = serde_json::from_str(
+            &std::fs::read_to_string(out_dir.path().join(&run_id).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(summary["run_id"], v["run_id"], "{summary}");
+        assert_eq!(summary["mode"], v["mode"], "{summary}");
+        folders.push(run_id);
+    }
+    assert_ne!(folders[0], folders[1]);
+    let dirs = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(dirs, 2);
+}

@@ -1,7 +1,8 @@
 //! Removing our containers when the process ends: every [`crate::DockerProvider`] registers
 //! itself here; [`shutdown_all`] removes the live containers of all of them, and
 //! [`install_signal_handler`] does so on Ctrl-C (SIGINT) or SIGTERM before the process exits
-//! (status 130 or 143). Containers of runs that died without cleaning up (SIGKILL, power loss)
+//! (status 130 or 143); [`interrupted`] tells the work still running that what fails now was
+//! cut off by us (the orchestrator records it as interrupted, not as a failure). Containers of runs that died without cleaning up (SIGKILL, power loss)
 //! are removed by the sweep the next run makes on each host.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use agentscale_core::sandbox::SandboxError;
 
-use crate::provider::{Inner, shutdown_inner};
+use crate::provider::{Inner, remove_ours_by_label, shutdown_inner};
 
 fn registry() -> &'static Mutex<Vec<Weak<Inner>>> {
     static R: OnceLock<Mutex<Vec<Weak<Inner>>>> = OnceLock::new();
@@ -25,15 +26,28 @@ pub(crate) fn register(inner: &Arc<Inner>) {
     }
 }
 
-/// Remove the live containers of every provider of this process; returns how many were
-/// removed. Providers refuse new sandboxes afterwards.
+/// The message of a sandbox start refused because its provider is shutting down (part of
+/// the error's text). Work refused so was cut off by our own shutdown, not by the
+/// infrastructure.
+pub const SHUTTING_DOWN: &str = "the provider is shutting down";
+
+/// Remove the containers of every provider of this process — the live ones, those that create
+/// requests in flight make (waiting up to 30 s for them), and any other container labelled
+/// with this process on an engine we are connected to (whatever its state, `Created`
+/// included) — and return how many were removed. Providers refuse new sandboxes afterwards.
 pub async fn shutdown_all() -> usize {
     let providers: Vec<Arc<Inner>> = registry()
         .lock()
         .map(|r| r.iter().filter_map(Weak::upgrade).collect())
         .unwrap_or_default();
-    let futs = providers.iter().map(shutdown_inner);
-    futures_util::future::join_all(futs).await.into_iter().sum()
+    let futs = providers
+        .iter()
+        .map(|i| shutdown_inner(i, Duration::from_secs(30)));
+    let mut n: usize = futures_util::future::join_all(futs).await.into_iter().sum();
+    for p in &providers {
+        n += remove_ours_by_label(p).await;
+    }
+    n
 }
 
 /// How many containers the providers of this process have running.

@@ -5,7 +5,7 @@
 //! [`crate::cleanup`]) can remove them, and prepares images through [`crate::images`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,6 +72,35 @@ pub(crate) struct Inner {
     /// One lock per image tag being prepared (concurrent prepares build once).
     pub preparing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     pub shutting_down: AtomicBool,
+    /// Create requests in flight: a shutdown waits for them, so that a container the engine
+    /// creates (state `Created`) just as the shutdown starts is removed too.
+    pub creating: AtomicUsize,
+    /// Snapshot commits in flight: a shutdown waits for them before removing containers, so
+    /// that no image appears after the process ended (the next process of the run removes
+    /// snapshots its predecessor announced but never recorded).
+    pub committing: AtomicUsize,
+}
+
+/// Counts a request in flight for as long as it lives (see [`Inner::creating`] and
+/// [`Inner::committing`]).
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    pub(crate) fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Self(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The error of a start refused because the provider is shutting down.
+fn shutting_down_error() -> SandboxError {
+    SandboxError::backend("start", crate::cleanup::SHUTTING_DOWN)
 }
 
 impl Inner {
@@ -177,6 +206,8 @@ impl DockerProvider {
             live: Mutex::new(HashMap::new()),
             preparing: Mutex::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
+            creating: AtomicUsize::new(0),
+            committing: AtomicUsize::new(0),
         });
         crate::cleanup::register(&inner);
         Ok(Self { inner })
@@ -250,7 +281,8 @@ impl DockerProvider {
     /// Remove every live container of this provider (concurrently); returns how many were
     /// removed. New starts fail afterwards.
     pub async fn shutdown(&self) -> usize {
-        shutdown_inner(&self.inner).await
+        let wait = Duration::from_secs(self.inner.config.request_timeout_sec.clamp(1, 30));
+        shutdown_inner(&self.inner, wait).await
     }
 
     /// Remove containers of dead agentscale processes of this machine from every reachable
@@ -264,14 +296,44 @@ impl DockerProvider {
         Ok(n)
     }
 
+    /// Create and start a container on `host`. The requests run in a task of their own, so
+    /// that a caller dropped mid-way (its work cancelled) never leaves a container behind:
+    /// the task removes what nobody is waiting for, and a shutdown waits for the task.
     async fn start_on(
         &self,
         host: usize,
         spec: &SandboxSpec,
     ) -> Result<(String, String, Docker), SandboxError> {
-        let inner = &self.inner;
+        let inner = Arc::clone(&self.inner);
+        let spec = spec.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            // until the container is registered (or removed), a shutdown waits for us
+            let _creating = InFlight::new(&inner.creating);
+            let r = create_and_start(&inner, host, &spec).await;
+            if let Err(Ok((id, _, _))) = tx.send(r) {
+                // the caller is gone: nobody owns this container
+                let _ = inner.remove_container(host, &id).await;
+            }
+        });
+        rx.await.map_err(|_| {
+            SandboxError::backend("start", "the task starting the container ended early")
+        })?
+    }
+}
+
+/// The requests of [`DockerProvider::start_on`].
+async fn create_and_start(
+    inner: &Inner,
+    host: usize,
+    spec: &SandboxSpec,
+) -> Result<(String, String, Docker), SandboxError> {
+    {
         let h = &inner.hosts[host];
         let d = h.docker(inner).await?.clone();
+        if inner.shutting_down.load(Ordering::SeqCst) {
+            return Err(shutting_down_error());
+        }
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let mut name = container_name(spec.name_hint.as_deref(), inner.me.pid, n);
         let body = create_body(inner, spec, &h.name)?;
@@ -304,10 +366,7 @@ impl DockerProvider {
         }
         if inner.shutting_down.load(Ordering::SeqCst) {
             let _ = inner.remove_container(host, &created.id).await;
-            return Err(SandboxError::backend(
-                "start",
-                "the provider is shutting down",
-            ));
+            return Err(shutting_down_error());
         }
         if let Err(e) = d.start_container(&created.id, None).await {
             let err = classify("start", &h.display, e);
@@ -421,8 +480,70 @@ pub(crate) fn create_body(
     })
 }
 
-pub(crate) async fn shutdown_inner(inner: &Arc<Inner>) -> usize {
+/// Refuse new sandboxes, wait (at most `wait`) for the snapshot commits in flight, remove
+/// the live containers, wait (at most `wait`) for the create requests in flight and remove
+/// what they created; returns how many were removed.
+pub(crate) async fn shutdown_inner(inner: &Arc<Inner>, wait: Duration) -> usize {
     inner.shutting_down.store(true, Ordering::SeqCst);
+    settle(&inner.committing, wait).await;
+    let mut n = remove_live(inner).await;
+    settle(&inner.creating, wait).await;
+    n += remove_live(inner).await;
+    n
+}
+
+/// Wait until no request counted by `n` is in flight, at most `wait`.
+async fn settle(n: &AtomicUsize, wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    while n.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Remove the containers of this process (every state, `Created` included) that the engines
+/// of `inner` already connected to still hold: what no live list knows of (a create whose
+/// reply was lost). Returns how many were removed.
+pub(crate) async fn remove_ours_by_label(inner: &Inner) -> usize {
+    let mut n = 0;
+    for h in &inner.hosts {
+        let Some(d) = h.client.get() else {
+            continue;
+        };
+        let mut filters = HashMap::new();
+        filters.insert(
+            "label".to_string(),
+            vec![
+                format!("{}={}", labels::PID, inner.me.pid),
+                format!("{}={}", labels::HOST, inner.me.hostname),
+            ],
+        );
+        let opts = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let Ok(list) = d.list_containers(Some(opts)).await else {
+            continue;
+        };
+        for c in list {
+            let ours = c.labels.as_ref().is_some_and(|l| {
+                l.get(labels::PID_START).and_then(|s| s.parse().ok()) == inner.me.start
+            });
+            let Some(id) = c.id.filter(|_| ours) else {
+                continue;
+            };
+            let opts = RemoveContainerOptionsBuilder::default()
+                .force(true)
+                .v(true)
+                .build();
+            if d.remove_container(&id, Some(opts)).await.is_ok() {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+async fn remove_live(inner: &Arc<Inner>) -> usize {
     let live: Vec<(String, usize)> = inner
         .live
         .lock()
@@ -521,10 +642,7 @@ impl DockerProvider {
     /// Start a sandbox (what [`SandboxProvider::start`] boxes).
     pub async fn start_docker(&self, spec: &SandboxSpec) -> Result<DockerSandbox, SandboxError> {
         if self.inner.shutting_down.load(Ordering::SeqCst) {
-            return Err(SandboxError::backend(
-                "start",
-                "the provider is shutting down",
-            ));
+            return Err(shutting_down_error());
         }
         let queue = (self.inner.config.queue_timeout_sec > 0)
             .then(|| Duration::from_secs(self.inner.config.queue_timeout_sec));

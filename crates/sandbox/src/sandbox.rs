@@ -72,6 +72,18 @@ impl DockerSandbox {
         labels: std::collections::HashMap<String, String>,
     ) -> Result<String, SandboxError> {
         self.check_open()?;
+        // a shutdown waits for the commit, so that its image never appears after we exit
+        let _committing = crate::provider::InFlight::new(&self.inner.committing);
+        if self
+            .inner
+            .shutting_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(SandboxError::backend(
+                "snapshot",
+                crate::cleanup::SHUTTING_DOWN,
+            ));
+        }
         let opts = CommitContainerOptionsBuilder::default()
             .container(&self.id)
             .repo(repo)

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agentscale_core::grade::Grade;
-use agentscale_core::{Benchmark, SweInstance, fsutil, hash, time};
+use agentscale_core::{Benchmark, SweInstance, fsutil, hash};
 use agentscale_grader::from_logs::{regrade, scan_log_dir};
 use agentscale_grader::predictions::{
     check_known_ids, empty_predictions, gold_predictions, read_predictions,
@@ -66,7 +66,8 @@ pub struct GradeArgs {
     /// hardening (see the README).
     #[arg(long, default_value = "v4.1", value_parser = parse_mode)]
     pub mode: GradeMode,
-    /// The run's id; grading again with the same id resumes it [default: a timestamp].
+    /// The run's id; grading again with the same id resumes it (refused while another
+    /// process grades it) [default: a new id from the time to the millisecond and the pid].
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
     /// Grade only these instances (space- or comma-separated).
@@ -179,10 +180,6 @@ pub(crate) fn load_swe_instances(
         .collect())
 }
 
-fn default_run_id(prefix: &str) -> String {
-    format!("{prefix}-{}", time::compact_stamp(time::now_ms()))
-}
-
 fn progress(global: &GlobalArgs, line: &str) {
     if !global.quiet {
         eprintln!("{line}");
@@ -231,11 +228,12 @@ async fn grade_predictions(
         .map(|p| p.model_name_or_path.clone())
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "unknown".into());
-    let run_id = args
-        .run_id
-        .clone()
-        .unwrap_or_else(|| default_run_id(&fsutil::sanitize_file_name(&model)));
-    let run_dir = args.output.join(fsutil::sanitize_file_name(&run_id));
+    let claimed = super::run_folder::claim(
+        &args.output,
+        args.run_id.as_deref(),
+        &fsutil::sanitize_file_name(&model),
+    )?;
+    let (run_id, run_dir) = (claimed.id.clone(), claimed.dir.clone());
     check_run_settings(&run_dir, args, source, &model)?;
     progress(
         global,
@@ -592,11 +590,8 @@ fn from_logs(
             args.dataset
         )));
     }
-    let run_id = args
-        .run_id
-        .clone()
-        .unwrap_or_else(|| default_run_id("from-logs"));
-    let run_dir = args.output.join(fsutil::sanitize_file_name(&run_id));
+    let claimed = super::run_folder::claim(&args.output, args.run_id.as_deref(), "from-logs")?;
+    let (run_id, run_dir) = (claimed.id.clone(), claimed.dir.clone());
     progress(
         global,
         &format!(

@@ -12,6 +12,7 @@ pub mod leaderboard;
 pub mod model;
 pub mod report;
 pub mod run;
+pub mod run_folder;
 pub mod select;
 
 use crate::cli::{Cli, Command};

@@ -179,6 +179,7 @@ pub async fn run_with_progress(
         let code = match &e {
             RunError::Infra(_) => exit::INFRA,
             RunError::Config(_) => exit::USAGE,
+            RunError::Interrupted(_) => exit::INTERRUPTED,
             _ => exit::FAILURE,
         };
         exit::with_code(code, e)

@@ -1,13 +1,14 @@
 //! Grading, after every selection of a task is frozen.
 //!
 //! The main seam is [`GradeBackend`]: the real one ([`crate::backends::RealGrader`]) grades
-//! SWE-bench patches in fresh containers without network, and verifies Terminal-Bench
-//! rollouts in their own container right after the agent ([`super::verified`]), a result
-//! this module only reads once the task's selections are frozen; [`MarkerGrader`] is a
-//! deterministic stand-in for tests and for the `fake` sandbox backend. Grades are keyed by
-//! the rollout and the grading settings, so they are never repeated; attempts that fail
-//! through the infrastructure are retried and counted apart, then recorded as `infra_error`.
-//! Diagnostic snapshots of Terminal-Bench rollouts are removed once their task is graded.
+//! SWE-bench patches in fresh containers, and verifies Terminal-Bench rollouts in their own
+//! container right after the agent ([`super::verified`]), a result this module only reads once
+//! the task's selections are frozen; [`MarkerGrader`] is a deterministic stand-in for tests and
+//! for the `fake` sandbox backend. Grades are keyed by the rollout and the grading settings, so
+//! they are never repeated; attempts that fail through the infrastructure are retried and
+//! counted apart, then recorded as `infra_error` (a resume retries those whose retries are not
+//! spent); a grade cut off by a stop of the run is interrupted, not recorded. Diagnostic
+//! snapshots of Terminal-Bench rollouts are removed once their task is graded.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 
 use super::progress::Stage;
 use super::records::{GradeRecord, PipelineRecord, RolloutRecord};
+use super::stop::retries_spent;
 use super::{Orchestrator, RunError, TaskCtx};
 use crate::config::GradeScope;
 use crate::store::keys::content_key;
@@ -197,21 +199,35 @@ impl Orchestrator {
         let key = self.grade_key(&r.key);
         self.grades
             .get_or_try(&key, || async {
+                let retries = self.cfg.base.experiment.infra_retries;
+                let mut failures = Vec::new();
+                let mut attempt = 0u32;
                 if let Some(g) = self.store.lookup::<GradeRecord>(Kind::Grade, &key).await? {
-                    self.progress.reused(Stage::Grading);
-                    return Ok(Arc::new(g));
+                    let infra = g.grade.status.is_infra();
+                    if !infra || retries_spent(&g.infra_failures) > retries {
+                        if infra {
+                            self.progress
+                                .reused_given_up(Stage::Grading, g.infra_failures.len() as u64);
+                        } else {
+                            self.progress.reused(Stage::Grading);
+                        }
+                        return Ok(Arc::new(g));
+                    }
+                    // given up on by an earlier process with retries left
+                    attempt = g.attempts;
+                    failures = g.infra_failures;
                 }
+                self.check_stop(Stage::Grading, &key, attempt, false)
+                    .await?;
                 let _slot = self
                     .grading_slots
                     .acquire()
                     .await
                     .map_err(|e| RunError::Infra(e.to_string()))?;
                 self.progress.start(Stage::Grading);
-                let retries = self.cfg.base.experiment.infra_retries;
-                let mut failures = Vec::new();
-                let mut attempt = 0u32;
                 let live = self.live_grade(&r.key, &r.trajectory);
                 let (grade, duration_ms) = loop {
+                    self.check_stop(Stage::Grading, &key, attempt, true).await?;
                     let started = Instant::now();
                     let result = match (&live, &r.trajectory.submission) {
                         (Some(v), _) => Ok(Graded {
@@ -241,6 +257,8 @@ impl Orchestrator {
                     let ms = live
                         .as_ref()
                         .map_or(started.elapsed().as_millis() as u64, |v| v.duration_ms);
+                    // a grade made while stopping may come from a container removed under it
+                    self.check_stop(Stage::Grading, &key, attempt, true).await?;
                     let error = match result {
                         Ok(g) if !g.grade.status.is_infra() => {
                             if let Some(log) = &g.log {
@@ -269,7 +287,7 @@ impl Orchestrator {
                         &error,
                     );
                     failures.push(error.clone());
-                    if attempt < retries {
+                    if retries_spent(&failures) <= retries {
                         attempt += 1;
                         continue;
                     }

@@ -13,7 +13,9 @@
 //! pool's per-host limits), model calls (the per-endpoint limiters of the model stacks), and
 //! grading (its own semaphore). Infrastructure failures (sandbox errors, provider outages)
 //! are retried `experiment.infra_retries` times, counted apart, and recorded — never scored as
-//! the model's failures.
+//! the model's failures. A resume retries a stored failure whose retries are not spent.
+//! Work cut off by a stop (a signal, a budget: [`stop`]) is neither: it is *interrupted*, not
+//! stored, and redone by the next process of the run.
 
 pub mod callstore;
 pub mod grading;
@@ -22,6 +24,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod records;
 pub mod rollout;
+pub mod stop;
 pub mod system;
 pub mod verified;
 
@@ -41,6 +44,7 @@ pub use grading::{GradeBackend, MarkerGrader};
 use memo::Memo;
 pub use progress::{Progress, ProgressEvent, ProgressSnapshot, Stage};
 use records::{GradeRecord, PipelineRecord, RolloutRecord, StoredSummary};
+pub use stop::{Interrupted, StopReason, StopToken};
 pub use system::System;
 
 /// Errors that stop a task's pipeline (the run goes on with the other tasks) or the run.
@@ -65,6 +69,10 @@ pub enum RunError {
     /// Writing the tables failed.
     #[error("writing the tables failed: {0}")]
     Tables(String),
+    /// The run was stopped (signal, budget) before this work was done: not a failure; the
+    /// work is redone when the run resumes ([`stop`]).
+    #[error("{0}")]
+    Interrupted(#[from] Interrupted),
 }
 
 /// The runtime objects a run uses (built from the config by [`crate::backends`], or given by
@@ -157,6 +165,7 @@ pub struct Orchestrator {
     pub(crate) summaries: Memo<Arc<StoredSummary>>,
     pub(crate) grades: Memo<Arc<GradeRecord>>,
     pub(crate) images: Memo<Result<String, String>>,
+    pub(crate) stop: StopToken,
 }
 
 impl std::fmt::Debug for Orchestrator {
@@ -204,6 +213,7 @@ impl Orchestrator {
             summaries: Memo::default(),
             grades: Memo::default(),
             images: Memo::default(),
+            stop: StopToken::new(),
         })
     }
 
@@ -267,6 +277,42 @@ impl Orchestrator {
         &self.progress
     }
 
+    /// The run's stop flag: [`StopToken::stop`] ends the work in flight as interrupted (not
+    /// stored, redone on resume) and makes [`Orchestrator::run`] return
+    /// [`RunError::Interrupted`] without writing tables.
+    pub fn stop_token(&self) -> &StopToken {
+        &self.stop
+    }
+
+    /// `Err(RunError::Interrupted)` once the run is stopping: logs that `key` of `stage`
+    /// (attempt `attempt`) was cut off, and takes it off the running counters. Call it before
+    /// starting, retrying or recording a piece of work.
+    pub(crate) async fn check_stop(
+        &self,
+        stage: Stage,
+        key: &str,
+        attempt: u32,
+        started: bool,
+    ) -> Result<(), RunError> {
+        let Err(i) = self.stop.check() else {
+            return Ok(());
+        };
+        if started {
+            self.progress.interrupted(stage);
+        }
+        // best effort: the log may already be closing with the process
+        let _ = self
+            .store
+            .event(Event::WorkInterrupted {
+                stage: stage.as_str().to_string(),
+                key: key.to_string(),
+                attempt,
+                reason: i.reason.to_string(),
+            })
+            .await;
+        Err(i.into())
+    }
+
     /// Run every task (resuming whatever is stored), then write the tables.
     pub async fn run(&self) -> Result<RunSummary, RunError> {
         let resumed = self.store.resume_info().events > 0;
@@ -296,6 +342,7 @@ impl Orchestrator {
                 self.refresh_calls();
                 match &r {
                     Ok(()) => self.progress.task_done(t.task.id().as_str()),
+                    Err(RunError::Interrupted(_)) => {}
                     Err(e) => self.progress.emit(ProgressEvent::TaskFailed {
                         task_id: t.task.id().to_string(),
                         error: e.to_string(),
@@ -306,6 +353,14 @@ impl Orchestrator {
             .buffer_unordered(parallel)
             .collect()
             .await;
+        if let Err(i) = self.stop.check() {
+            // the tables would be of a cut-off run; the resume writes them
+            let _ = self
+                .store
+                .event(Event::RunFinished { complete: false })
+                .await;
+            return Err(i.into());
+        }
         let mut failed: Vec<(String, String)> = results
             .into_iter()
             .filter_map(|(id, r)| r.err().map(|e| (id, e.to_string())))

@@ -188,6 +188,7 @@ impl Orchestrator {
                     self.progress.reused(Stage::Summaries);
                     return Ok(Arc::new(s));
                 }
+                self.check_stop(Stage::Summaries, &key, 0, false).await?;
                 self.progress.start(Stage::Summaries);
                 let started = Instant::now();
                 let result = self
@@ -197,6 +198,10 @@ impl Orchestrator {
                     .await;
                 let record = match result {
                     Ok(rec) => rec,
+                    Err(RunError::Interrupted(i)) => {
+                        self.progress.interrupted(Stage::Summaries);
+                        return Err(i.into());
+                    }
                     Err(e) => {
                         self.progress.finish(Stage::Summaries, true);
                         return Err(e);
@@ -217,7 +222,8 @@ impl Orchestrator {
     }
 
     /// Run a selection step, retrying it when it fails through the infrastructure (a model
-    /// provider outage that outlived the retry layer). Stored votes make a retry cheap.
+    /// provider outage that outlived the retry layer). Stored votes make a retry cheap. A
+    /// step that fails while the run is stopping is interrupted: no retry, no failure.
     async fn with_infra_retries<T, F, Fut>(
         &self,
         stage: Stage,
@@ -231,13 +237,17 @@ impl Orchestrator {
         let retries = self.cfg.base.experiment.infra_retries;
         let mut attempt = 0;
         loop {
+            self.check_stop(stage, what, attempt, false).await?;
             match f().await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_infra() && attempt < retries => {
+                Err(e) => {
+                    self.check_stop(stage, what, attempt, false).await?;
+                    if !e.is_infra() || attempt >= retries {
+                        return Err(e.into());
+                    }
                     attempt += 1;
                     self.progress.infra_failure(stage, what, &e.to_string());
                 }
-                Err(e) => return Err(e.into()),
             }
         }
     }

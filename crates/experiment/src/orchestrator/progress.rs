@@ -58,6 +58,7 @@ struct Counters {
     running: AtomicI64,
     infra_failures: AtomicU64,
     given_up: AtomicU64,
+    interrupted: AtomicU64,
 }
 
 /// Counters of one stage at one moment.
@@ -76,8 +77,11 @@ pub struct StageSnapshot {
     pub running: u64,
     /// Attempts that failed because of the infrastructure (each was retried or given up).
     pub infra_failures: u64,
-    /// Items given up after repeated infrastructure failures (recorded, counted apart).
+    /// Items given up after repeated infrastructure failures (recorded, counted apart),
+    /// those found so in the store included.
     pub given_up: u64,
+    /// Items cut off by a stop of the run (signal, budget): not stored, redone on resume.
+    pub interrupted: u64,
 }
 
 /// Model-call totals at one moment.
@@ -129,6 +133,7 @@ impl ProgressSnapshot {
                 running: 0,
                 infra_failures: 0,
                 given_up: 0,
+                interrupted: 0,
             })
     }
 }
@@ -221,6 +226,24 @@ impl Progress {
         c.reused.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// An item of a stage was found in the store as given up after `failures`
+    /// infrastructure failures (its retries are spent): counted with the failures of this
+    /// process, so that the totals match what the tables hold.
+    pub fn reused_given_up(&self, s: Stage, failures: u64) {
+        self.reused(s);
+        let c = self.c(s);
+        c.given_up.fetch_add(1, Ordering::Relaxed);
+        c.infra_failures.fetch_add(failures, Ordering::Relaxed);
+    }
+
+    /// An item of a stage that was started was cut off by a stop of the run (not done, not
+    /// a failure).
+    pub fn interrupted(&self, s: Stage) {
+        let c = self.c(s);
+        c.running.fetch_sub(1, Ordering::Relaxed);
+        c.interrupted.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// An attempt failed because of the infrastructure.
     pub fn infra_failure(&self, s: Stage, item: &str, error: &str) {
         self.c(s).infra_failures.fetch_add(1, Ordering::Relaxed);
@@ -281,6 +304,7 @@ impl Progress {
                         running: c.running.load(Ordering::Relaxed).max(0) as u64,
                         infra_failures: c.infra_failures.load(Ordering::Relaxed),
                         given_up: c.given_up.load(Ordering::Relaxed),
+                        interrupted: c.interrupted.load(Ordering::Relaxed),
                     }
                 })
                 .collect(),
@@ -304,11 +328,15 @@ mod tests {
         p.infra_failure(Stage::Rollouts, "t/0", "container gone");
         p.finish(Stage::Rollouts, false);
         p.reused(Stage::Rollouts);
+        p.reused_given_up(Stage::Rollouts, 3);
+        p.start(Stage::Rollouts);
+        p.interrupted(Stage::Rollouts);
         let s = p.snapshot().stage(Stage::Rollouts);
         assert_eq!(
             (s.planned, s.done, s.reused, s.running, s.infra_failures),
-            (3, 2, 1, 0, 1)
+            (3, 3, 2, 0, 4)
         );
+        assert_eq!((s.given_up, s.interrupted), (1, 1));
         assert!(matches!(
             rx.try_recv(),
             Ok(ProgressEvent::InfraRetry { .. })

@@ -21,6 +21,7 @@ use async_trait::async_trait;
 
 use super::progress::Stage;
 use super::records::{RolloutRecord, RolloutSpec};
+use super::stop::retries_spent;
 use super::system::System;
 use super::{Orchestrator, RunError, TaskCtx};
 use crate::store::{Event, Kind, RunStore};
@@ -73,19 +74,33 @@ impl Orchestrator {
         key: String,
         context: &[ContextItem],
     ) -> Result<Arc<RolloutRecord>, RunError> {
+        let retries = self.cfg.base.experiment.infra_retries;
+        let mut failures = Vec::new();
+        let mut attempt = 0u32;
         if let Some(r) = self
             .store
             .lookup::<RolloutRecord>(Kind::Rollout, &key)
             .await?
         {
-            self.progress.reused(Stage::Rollouts);
-            return Ok(Arc::new(r));
+            if !r.infra || retries_spent(&r.infra_failures) > retries {
+                if r.infra {
+                    self.progress
+                        .reused_given_up(Stage::Rollouts, r.infra_failures.len() as u64);
+                } else {
+                    self.progress.reused(Stage::Rollouts);
+                }
+                return Ok(Arc::new(r));
+            }
+            // given up on by an earlier process with retries left: go on counting from there
+            attempt = r.attempts;
+            failures = r.infra_failures;
         }
+        self.check_stop(Stage::Rollouts, &key, attempt, false)
+            .await?;
         self.progress.start(Stage::Rollouts);
-        let retries = self.cfg.base.experiment.infra_retries;
-        let mut failures = Vec::new();
-        let mut attempt = 0u32;
         let record = loop {
+            self.check_stop(Stage::Rollouts, &key, attempt, true)
+                .await?;
             self.store
                 .event(Event::RolloutStarted {
                     key: key.clone(),
@@ -95,6 +110,14 @@ impl Orchestrator {
             let started = Instant::now();
             let outcome = self.attempt(sys, task, &spec, &key, context).await;
             let duration_ms = started.elapsed().as_millis() as u64;
+            if self.stop.is_stopped() {
+                // whatever it ended in, its sandbox may have been removed under it
+                if let Ok((t, _)) = &outcome {
+                    self.remove_snapshot_of(t).await;
+                }
+                self.check_stop(Stage::Rollouts, &key, attempt, true)
+                    .await?;
+            }
             let (trajectory, host, error) = match outcome {
                 Ok((t, host)) => {
                     let err = t.is_infra_failure().then(|| exit_message(t.exit.as_ref()));
@@ -131,7 +154,7 @@ impl Orchestrator {
                 &error,
             );
             failures.push(error.clone());
-            if attempt < retries {
+            if retries_spent(&failures) <= retries {
                 attempt += 1;
                 continue;
             }
@@ -150,6 +173,28 @@ impl Orchestrator {
         self.store.remove(Kind::Partial, &key);
         self.progress.finish(Stage::Rollouts, record.infra);
         Ok(Arc::new(record))
+    }
+
+    /// Remove the snapshot image of a Terminal-Bench trajectory that will not be stored (its
+    /// rollout was interrupted). Best effort, bounded: the resume's sweep of unrecorded
+    /// snapshots removes what is left.
+    async fn remove_snapshot_of(&self, t: &Trajectory) {
+        if let Some(Submission::ContainerState {
+            snapshot_image: Some(img),
+            ..
+        }) = &t.submission
+        {
+            let removal = self.backends.provider.remove_image(img);
+            match tokio::time::timeout(Duration::from_secs(10), removal).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!("removing the snapshot {img} of a cut-off rollout: {e}");
+                }
+                Err(_) => {
+                    tracing::warn!("removing the snapshot {img} of a cut-off rollout timed out");
+                }
+            }
+        }
     }
 
     /// The image of a task, prepared once (a failure is remembered for the task).

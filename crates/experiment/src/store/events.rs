@@ -93,6 +93,18 @@ pub enum Event {
         /// The grade's key.
         key: String,
     },
+    /// A piece of work was cut off by a stop of the run (signal, budget): nothing of it is
+    /// stored, it is not a failure, and the next process of the run does it again.
+    WorkInterrupted {
+        /// `rollouts`, `summaries`, `votes` or `grading`.
+        stage: String,
+        /// The work's key (a rollout or grade key; a task and step for selection).
+        key: String,
+        /// The attempt that was cut off.
+        attempt: u32,
+        /// Why the run stopped.
+        reason: String,
+    },
     /// The tables were written.
     TablesWritten {
         /// How many tables.

@@ -24,10 +24,14 @@ struct Flaky {
     seen: Mutex<BTreeSet<String>>,
 }
 
-struct Dying {
-    inner: Box<dyn Sandbox>,
-    dies: bool,
-    execs: AtomicU64,
+/// A sandbox whose container is gone (every exec fails) once `dies` says so.
+pub struct Dying {
+    /// The working sandbox underneath.
+    pub inner: Box<dyn Sandbox>,
+    /// Asked before every exec.
+    pub dies: Box<dyn Fn() -> bool + Send + Sync>,
+    /// Execs so far.
+    pub execs: AtomicU64,
 }
 
 #[async_trait]
@@ -37,7 +41,7 @@ impl Sandbox for Dying {
     }
     async fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, SandboxError> {
         self.execs.fetch_add(1, Ordering::SeqCst);
-        if self.dies {
+        if (self.dies)() {
             return Err(SandboxError::ContainerGone {
                 container: self.id().to_string(),
                 message: "killed by the test".into(),
@@ -69,7 +73,7 @@ impl SandboxProvider for Flaky {
         let first = self.seen.lock().unwrap().insert(hint);
         Ok(Box::new(Dying {
             inner: self.inner.start(spec).await?,
-            dies: first,
+            dies: Box::new(move || first),
             execs: AtomicU64::new(0),
         }))
     }
@@ -78,7 +82,9 @@ impl SandboxProvider for Flaky {
     }
 }
 
-fn orchestrator(dir: &Path, text: &str, provider: Arc<dyn SandboxProvider>) -> Orchestrator {
+/// An orchestrator of the config `text` (written to `dir/exp.toml`) with the run directory
+/// `dir/run`, the given sandbox provider and the marker grader.
+pub fn orchestrator(dir: &Path, text: &str, provider: Arc<dyn SandboxProvider>) -> Orchestrator {
     orchestrator_with(dir, text, provider, Arc::new(MarkerGrader::default()))
 }
 

@@ -7,5 +7,6 @@ mod docker_runs;
 mod docker_tmux;
 mod fake_runs;
 mod infra;
+mod interrupt;
 mod leakage;
 mod live_verify;
