@@ -474,7 +474,7 @@ fn verifier_errors_are_counted_apart_in_every_table() {
         .find(|p| p.scope == "system" && p.iteration == 0 && p.k == 1)
         .unwrap();
     assert!(
-        (p1.pass_at_k - (1.0 / 3.0 + 0.0) / 2.0).abs() < 1e-9,
+        (p1.pass_at_k - f64::midpoint(1.0 / 3.0, 0.0)).abs() < 1e-9,
         "{p1:?}"
     );
 }
