@@ -10,4 +10,5 @@ mod e2e_demo;
 mod e2e_tmux;
 mod mini_real;
 mod oracle_fake;
+mod reference_fake;
 mod tmux_fake;

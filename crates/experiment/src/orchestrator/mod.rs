@@ -127,13 +127,15 @@ pub struct SystemResult {
     pub system: String,
     /// Tasks whose answer resolves the task.
     pub resolved: usize,
-    /// Tasks scored (an answer was graded, infrastructure failures excluded).
+    /// Tasks scored: infrastructure failures excluded, tasks without an answer included
+    /// (as unresolved).
     pub scored: usize,
     /// resolved / scored.
     pub rate: f64,
     /// Tasks whose outcome is an infrastructure failure (not scored).
     pub infra: usize,
-    /// Tasks without an answer (nothing could be selected).
+    /// Tasks without a graded answer although some rollout ran (counted in `scored`, as
+    /// unresolved).
     pub no_answer: usize,
     /// Mean pass@1 of all graded rollouts of the system (infrastructure failures excluded).
     pub mean_pass1: Option<f64>,

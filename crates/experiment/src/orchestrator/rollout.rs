@@ -45,6 +45,7 @@ impl Orchestrator {
         context: &[ContextItem],
     ) -> Result<Arc<RolloutRecord>, RunError> {
         let bench = task.task.benchmark();
+        let (context_ids, context_text) = RolloutSpec::context_fields(context);
         let spec = RolloutSpec {
             task_id: task.task.id(),
             task_hash: task.hash.clone(),
@@ -52,7 +53,8 @@ impl Orchestrator {
             agent: sys.agent(bench).1.clone(),
             iteration,
             index,
-            context: context.iter().map(|(id, _)| id.clone()).collect(),
+            context: context_ids,
+            context_text,
             seed: self.cfg.base.experiment.seed,
         };
         let key = spec.key();
