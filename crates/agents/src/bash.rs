@@ -265,7 +265,9 @@ impl BashAgent {
         let line = format!("{MERGE_STDERR}{command}");
         let mut req = match self.settings.shell {
             ShellMode::Plain | ShellMode::BashEnv => ExecRequest::shell(line, timeout),
-            ShellMode::Login => ExecRequest::argv(["bash".to_string(), "-lc".to_string(), line], timeout),
+            ShellMode::Login => {
+                ExecRequest::argv(["bash".to_string(), "-lc".to_string(), line], timeout)
+            }
         }
         .output_cap(cap);
         if self.settings.shell == ShellMode::BashEnv {

@@ -411,11 +411,13 @@ impl AgentConfig {
                 AgentKind::Oracle => 0.0,
                 AgentKind::Bash | AgentKind::BashTools => 60.0,
             }),
-            max_format_errors: self.max_format_errors.unwrap_or(match (reference, step_limit) {
-                (false, _) => 3,
-                (true, 0) => REFERENCE_UNLIMITED_FORMAT_ERRORS,
-                (true, n) => n.saturating_add(1),
-            }),
+            max_format_errors: self
+                .max_format_errors
+                .unwrap_or(match (reference, step_limit) {
+                    (false, _) => 3,
+                    (true, 0) => REFERENCE_UNLIMITED_FORMAT_ERRORS,
+                    (true, n) => n.saturating_add(1),
+                }),
         };
         AgentSettings {
             kind: self.kind,
@@ -678,10 +680,16 @@ mod tests {
         let c = parse(r#"{"kind":"bash","profile":"reference"}"#).unwrap();
         let s = c.validate().unwrap();
         assert_eq!(s.shell, ShellMode::Login);
-        assert!(!s.fallback_git_diff, "an empty patch when nothing was submitted");
+        assert!(
+            !s.fallback_git_diff,
+            "an empty patch when nothing was submitted"
+        );
         assert_eq!(s.action_fence, "bash");
         assert_eq!(s.sampling.temperature, Some(0.0));
-        assert_eq!(s.limits.max_format_errors, 251, "only the step limit ends them");
+        assert_eq!(
+            s.limits.max_format_errors, 251,
+            "only the step limit ends them"
+        );
         assert_eq!(s.limits.step_limit, 250);
         assert!((s.limits.cost_limit_usd - 3.0).abs() < f64::EPSILON);
         assert!((s.limits.command_timeout_sec - 60.0).abs() < f64::EPSILON);
@@ -701,13 +709,26 @@ mod tests {
         let s = c.validate().unwrap();
         assert_eq!(s.shell, ShellMode::BashEnv);
         assert!(s.fallback_git_diff);
-        assert_eq!(s.limits.max_format_errors, REFERENCE_UNLIMITED_FORMAT_ERRORS);
+        assert_eq!(
+            s.limits.max_format_errors,
+            REFERENCE_UNLIMITED_FORMAT_ERRORS
+        );
         assert_eq!(s.sampling.temperature, Some(0.5));
         // the default profile keeps agentscale's choices
         let s = AgentConfig::new(AgentKind::Bash).settings();
         assert_eq!(
-            (s.profile, s.shell, s.fallback_git_diff, s.action_fence.as_str()),
-            (AgentProfile::Agentscale, ShellMode::Plain, true, "bash-action")
+            (
+                s.profile,
+                s.shell,
+                s.fallback_git_diff,
+                s.action_fence.as_str()
+            ),
+            (
+                AgentProfile::Agentscale,
+                ShellMode::Plain,
+                true,
+                "bash-action"
+            )
         );
         let e = parse(r#"{"kind":"tmux","profile":"reference"}"#)
             .unwrap()

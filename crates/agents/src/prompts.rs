@@ -481,11 +481,20 @@ mod tests {
         let fe = p
             .render(
                 Which::FormatError,
-                &with(&swe, json!({"error": "e", "finish_reason": "length", "n_actions": 2})),
+                &with(
+                    &swe,
+                    json!({"error": "e", "finish_reason": "length", "n_actions": 2}),
+                ),
             )
             .unwrap();
-        assert!(fe.contains("EXACTLY ONE action") && fe.contains("held 2"), "{fe}");
-        assert!(!fe.contains("cut off"), "mini-swe-agent says nothing about cut-off replies");
+        assert!(
+            fe.contains("EXACTLY ONE action") && fe.contains("held 2"),
+            "{fe}"
+        );
+        assert!(
+            !fe.contains("cut off"),
+            "mini-swe-agent says nothing about cut-off replies"
+        );
         insta::assert_snapshot!("reference_system_prompt", sys);
         insta::assert_snapshot!("reference_instance_swe", inst);
         insta::assert_snapshot!("reference_format_error", fe);

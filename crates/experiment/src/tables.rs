@@ -378,7 +378,7 @@ fn build(
 
 fn sys_info(name: &str, model: &str, label: &str, cfg: &ExperimentConfig) -> SysInfo {
     let sc = &cfg.scaling;
-    let tc = crate::orchestrator::system::to_tournament(sc);
+    let tc = crate::orchestrator::system::to_tournament_of(cfg);
     let mut extra = BTreeMap::new();
     extra.insert(
         "sweep_label".to_string(),
@@ -754,6 +754,10 @@ mod tests {
         }];
         let r = &system_results(&data)[0];
         assert_eq!((r.resolved, r.scored, r.infra, r.no_answer), (1, 2, 1, 1));
-        assert!((r.rate - 0.5).abs() < 1e-12, "1 of 2, not 1 of 1: {}", r.rate);
+        assert!(
+            (r.rate - 0.5).abs() < 1e-12,
+            "1 of 2, not 1 of 1: {}",
+            r.rate
+        );
     }
 }

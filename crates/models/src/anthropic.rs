@@ -14,9 +14,7 @@ use async_trait::async_trait;
 use reqwest::header::HeaderValue;
 use serde_json::{Map, Value, json};
 
-use crate::client::{
-    ClientOptions, anthropic_max_output_tokens, response, tool_schema, u64_field,
-};
+use crate::client::{ClientOptions, anthropic_max_output_tokens, response, tool_schema, u64_field};
 use crate::http::{
     ClientBuildError, HttpReply, Transport, auth_value, header_map, normalize_base_url,
 };

@@ -88,7 +88,11 @@ pub const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 32_000;
 /// 40,000 characters, a long patch) is not cut at an arbitrary 8,192 tokens. Matched on the
 /// model id without a `provider/` prefix; unknown models get [`ANTHROPIC_DEFAULT_MAX_TOKENS`].
 pub fn anthropic_max_output_tokens(model: &str) -> u32 {
-    let m = model.rsplit('/').next().unwrap_or(model).to_ascii_lowercase();
+    let m = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
     let m = m.replace('.', "-");
     const TABLE: &[(&str, u32)] = &[
         ("claude-opus-4-5", 64_000),

@@ -179,8 +179,15 @@ impl PdrDriver<'_> {
         n_next: usize,
     ) -> Result<NextIteration, ScalingError> {
         let origins: Vec<usize> = (0..candidates.len()).collect();
-        self.next_contexts_from(task, candidates, &origins, candidates.len(), iteration, n_next)
-            .await
+        self.next_contexts_from(
+            task,
+            candidates,
+            &origins,
+            candidates.len(),
+            iteration,
+            n_next,
+        )
+        .await
     }
 
     /// [`Self::next_contexts`] when some of iteration `iteration`'s `n_prev` rollouts have no

@@ -43,7 +43,10 @@ fn repo() -> (FakeProvider, Arc<Mutex<Vec<ExecRequest>>>) {
     let p = FakeProvider::new(move |req: &ExecRequest| {
         s.lock().unwrap().push(req.clone());
         match login_line(req).as_deref() {
-            Some(SUBMIT) => out(&format!("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n{PATCH}"), 0),
+            Some(SUBMIT) => out(
+                &format!("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n{PATCH}"),
+                0,
+            ),
             Some("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT") => {
                 out("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n", 0)
             }
@@ -77,7 +80,10 @@ async fn reference_runs_bash_blocks_in_a_login_shell_at_temperature_zero() {
         Some(Submission::patch(PATCH, PatchSource::Submitted))
     );
     let lines: Vec<Option<String>> = seen.lock().unwrap().iter().map(login_line).collect();
-    assert_eq!(lines, vec![Some("ls".to_string()), Some(SUBMIT.to_string())]);
+    assert_eq!(
+        lines,
+        vec![Some("ls".to_string()), Some(SUBMIT.to_string())]
+    );
     for r in model.requests() {
         assert_eq!(r.sampling.temperature, Some(0.0));
     }
@@ -87,7 +93,11 @@ async fn reference_runs_bash_blocks_in_a_login_shell_at_temperature_zero() {
     assert!(first.contains("<instructions>") && first.contains("```bash\n"));
     assert!(first.contains(SUBMIT));
     assert!(t.messages[0].content.contains("THOUGHT"));
-    assert!(t.messages[3].content.starts_with("<returncode>0</returncode>\n<output>\nok\n</output>"));
+    assert!(
+        t.messages[3]
+            .content
+            .starts_with("<returncode>0</returncode>\n<output>\nok\n</output>")
+    );
 }
 
 #[tokio::test]
@@ -100,12 +110,25 @@ async fn reference_format_errors_end_only_at_the_step_limit_with_an_empty_patch(
     let mut c = reference();
     c.step_limit = Some(5);
     let t = run(&c, &p, &model).await;
-    assert_eq!(t.steps.len(), 5, "five format errors in a row did not end the rollout");
+    assert_eq!(
+        t.steps.len(),
+        5,
+        "five format errors in a row did not end the rollout"
+    );
     assert_eq!(t.exit.as_ref().unwrap().status, ExitStatus::StepLimit);
-    assert_eq!(t.submission, Some(Submission::patch("", PatchSource::Empty)));
-    assert!(seen.lock().unwrap().is_empty(), "no command, and no git diff fallback");
+    assert_eq!(
+        t.submission,
+        Some(Submission::patch("", PatchSource::Empty))
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "no command, and no git diff fallback"
+    );
     let msg = &t.steps[1].observation;
-    assert!(msg.contains("EXACTLY ONE action") && msg.contains("held 2"), "{msg}");
+    assert!(
+        msg.contains("EXACTLY ONE action") && msg.contains("held 2"),
+        "{msg}"
+    );
     assert!(t.steps[0].observation.contains("held 0"));
 }
 
@@ -118,8 +141,15 @@ async fn reference_submits_an_empty_patch_when_the_submission_is_empty() {
     );
     let t = run(&reference(), &p, &model).await;
     assert_eq!(t.exit.as_ref().unwrap().status, ExitStatus::Submitted);
-    assert_eq!(t.submission, Some(Submission::patch("", PatchSource::Empty)));
-    assert_eq!(seen.lock().unwrap().len(), 1, "no git diff after the empty submission");
+    assert_eq!(
+        t.submission,
+        Some(Submission::patch("", PatchSource::Empty))
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "no git diff after the empty submission"
+    );
     // the knob brings the fallback back
     let mut c = reference();
     c.fallback_git_diff = Some(true);
@@ -141,7 +171,10 @@ async fn reference_runs_the_one_block_of_a_cut_off_reply() {
     cut.finish_reason = FinishReason::Length;
     let model = ScriptedModel::from_results(
         "m",
-        [Ok(cut), Ok(ModelResponse::text("m", mini("submit", SUBMIT)))],
+        [
+            Ok(cut),
+            Ok(ModelResponse::text("m", mini("submit", SUBMIT))),
+        ],
     );
     let t = run(&reference(), &p, &model).await;
     assert!(t.steps[0].format_error.is_none());

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use agentscale_models::{MaxTokensParam, Price, RetryConfig};
+
+use super::reference::{AgentProfile, DisplayOrder, ShellMode, UnpricedPolicy};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -234,9 +236,9 @@ pub struct ModelSection {
     /// (`max_completion_tokens` for OpenAI's reasoning models).
     #[serde(default)]
     pub max_tokens_param: MaxTokensParam,
-    /// Anthropic only: mark the system prompt and last message for prompt caching.
-    #[serde(default)]
-    pub prompt_cache: bool,
+    /// Anthropic only: mark the system prompt and last message for prompt caching (default on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_cache: Option<bool>,
     /// Send a seed with every request where the API has one (OpenAI-compatible servers),
     /// derived from `experiment.seed` and the call's identity (distinct per rollout, summary
     /// and vote): sampling becomes reproducible on servers that honour it.
@@ -383,6 +385,26 @@ pub struct AgentSection {
     /// Prompt template files.
     #[serde(default)]
     pub templates: TemplatesSection,
+    // Reference-profile keys (see `config::reference`).
+    /// Defaults of unset knobs: `reference` (mini-swe-agent's SWE-bench) or `agentscale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<AgentProfile>,
+    /// How commands start: `login` (`bash -lc`; reference), `plain` (`bash -c`), `bash-env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<ShellMode>,
+    /// Grade the container's `git diff` when no patch is submitted (reference: false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_git_diff: Option<bool>,
+    /// The fenced command block's tag (default `bash-action`; reference: `bash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_fence: Option<String>,
+    /// Output tokens per agent call (default: the model's `max_tokens`, else its maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_tokens: Option<u32>,
+    /// An agent model without a price under a cost limit: `error` (reference) or `warn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpriced: Option<UnpricedPolicy>,
 }
 
 /// Where sandboxes run.
@@ -424,9 +446,9 @@ pub struct SandboxSection {
     #[serde(default = "default_pids")]
     #[schemars(range(min = 16))]
     pub pids: i64,
-    /// Give rollout containers network access (grading never has it).
-    #[serde(default)]
-    pub network: bool,
+    /// Rollouts get the engine's default network (default: on with the reference profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<bool>,
     /// Bytes of command output kept per stream (head and tail beyond it).
     #[serde(default = "default_output_cap")]
     #[schemars(range(min = 1024))]
@@ -488,7 +510,7 @@ impl Default for SandboxSection {
             cpus: None,
             memory_mb: None,
             pids: default_pids(),
-            network: false,
+            network: None,
             output_cap_bytes: default_output_cap(),
         }
     }
@@ -609,8 +631,8 @@ pub struct ScalingSection {
     /// How groups are formed between rounds.
     #[serde(default = "default_pairing")]
     pub pairing: Pairing,
-    /// Reshuffle the display order of a group's candidates for every vote (cancels position
-    /// bias); when off, candidates are shown in rollout-index order.
+    /// Vary the display order of a group's candidates between votes (cancels position bias;
+    /// how: `display_order`); when off, candidates are shown in rollout-index order.
     #[serde(default = "default_true")]
     pub shuffle: bool,
     /// Leftover candidates when a round's population is not divisible by G.
@@ -653,6 +675,20 @@ pub struct ScalingSection {
     #[serde(default = "default_judge_temperature")]
     #[schemars(range(min = 0.0, max = 2.0))]
     pub judge_temperature: f64,
+    /// Judge display order: `counterbalanced` (default), `shuffled` (per vote) or `fixed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_order: Option<DisplayOrder>,
+    /// Show the judge each patch with its summary (default false: summaries only, as the paper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_sees_patch: Option<bool>,
+    /// Output tokens per judge call (default: the model's maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub judge_max_tokens: Option<u32>,
+    /// Output tokens per summarizer call (default: the model's maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub summarizer_max_tokens: Option<u32>,
 }
 
 fn default_method() -> Method {
@@ -719,6 +755,10 @@ impl Default for ScalingSection {
             summary_retries: default_reasks(),
             judge_model: None,
             judge_temperature: default_judge_temperature(),
+            display_order: None,
+            judge_sees_patch: None,
+            judge_max_tokens: None,
+            summarizer_max_tokens: None,
         }
     }
 }

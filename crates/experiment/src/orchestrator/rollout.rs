@@ -294,7 +294,7 @@ impl Orchestrator {
         let sc = &self.cfg.base.sandbox;
         let mut spec = SandboxSpec {
             image,
-            network: sc.network && role == "rollout",
+            network: self.cfg.base.rollout_network() && role == "rollout",
             name_hint: Some(format!("{role}-{hint}")),
             ..SandboxSpec::default()
         };

@@ -41,7 +41,11 @@ fn classify(line: &str) -> Line<'_> {
         return Line::Other;
     }
     let rest = &core[prefix.len()..];
-    if strip_decoration(rest).trim_end_matches(':').trim().is_empty() {
+    if strip_decoration(rest)
+        .trim_end_matches(':')
+        .trim()
+        .is_empty()
+    {
         Line::Heading
     } else {
         Line::Verdict(rest)
@@ -93,7 +97,9 @@ pub fn parse_verdict(reply: &str, n: usize) -> Result<u32, String> {
             Line::Other => {}
             Line::Verdict(rest) => verdicts.push((line, solution_number(rest).ok())),
             Line::Heading => {
-                let next = lines[i + 1..].iter().find(|l| !strip_decoration(l).is_empty());
+                let next = lines[i + 1..]
+                    .iter()
+                    .find(|l| !strip_decoration(l).is_empty());
                 if let Some(next) = next
                     && matches!(classify(next), Line::Other)
                 {

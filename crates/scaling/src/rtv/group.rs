@@ -482,7 +482,10 @@ mod tests {
             let (_, asked) = play(&mut group, |_, s| Some(s[0]));
             worst = worst.max(first_counts(&[0, 1], &asked)[0]);
         }
-        assert!(worst >= 6, "the old per-vote reshuffle is unbalanced by chance");
+        assert!(
+            worst >= 6,
+            "the old per-vote reshuffle is unbalanced by chance"
+        );
         let rules = GroupRules {
             votes: 4,
             early_stop: false,

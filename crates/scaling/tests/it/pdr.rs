@@ -137,10 +137,17 @@ async fn single_pairs_by_rollout_identity_after_an_infrastructure_failure() {
         .map(|x| x.summary_ids.clone())
         .collect();
     assert_eq!(ids[0], vec!["r0/summary"]);
-    assert!(ids[1].is_empty(), "rollout 1 has no summary of its own: {ids:?}");
+    assert!(
+        ids[1].is_empty(),
+        "rollout 1 has no summary of its own: {ids:?}"
+    );
     assert_eq!(ids[2], vec!["r2/summary"], "not r3's (the old i % usable)");
     assert_eq!(ids[3], vec!["r3/summary"]);
-    assert_eq!(ids[4], vec!["r0/summary"], "wraps over the 4 earlier rollouts");
+    assert_eq!(
+        ids[4],
+        vec!["r0/summary"],
+        "wraps over the 4 earlier rollouts"
+    );
     assert!(ids[5].is_empty());
     for (i, ctx) in next.contexts.iter().enumerate() {
         for s in &ctx.summaries {

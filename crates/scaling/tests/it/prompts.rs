@@ -58,9 +58,15 @@ fn judge_reads_summaries_only_unless_the_patch_is_opted_in() {
     let j = LlmJudge::offline("judge-model", Arc::new(Prompts::embedded()));
     let c = two();
     let patch = c[0].patch.clone().unwrap();
-    let line = patch.lines().find(|l| l.starts_with('+') && l.len() > 4).unwrap();
+    let line = patch
+        .lines()
+        .find(|l| l.starts_with('+') && l.len() > 4)
+        .unwrap();
     let default = JudgeSettings::from_config(&TournamentConfig::default());
-    assert!(!default.show_patch, "the paper's comparator reads summaries");
+    assert!(
+        !default.show_patch,
+        "the paper's comparator reads summaries"
+    );
     let req = j.prepare(&task(), &[&c[0], &c[1]], &default).unwrap();
     let text = show(&req.messages);
     assert!(!text.contains("## Patch") && !text.contains(line), "{text}");
