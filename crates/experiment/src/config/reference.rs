@@ -452,9 +452,7 @@ mod tests {
     use super::*;
 
     fn load(extra: &str) -> Result<ExperimentConfig, String> {
-        let text = format!(
-            "[experiment]\nname = \"t\"\n[dataset]\nname = \"demo-swe\"\n{extra}"
-        );
+        let text = format!("[experiment]\nname = \"t\"\n[dataset]\nname = \"demo-swe\"\n{extra}");
         let opts = LoadOptions {
             env_has: Arc::new(|_| true),
             check_files: false,
@@ -473,7 +471,10 @@ mod tests {
     #[test]
     fn the_reference_profile_leaves_only_explained_differences() {
         let c = load(&format!("{CLAUDE}[agent]\nprofile = \"reference\"\n")).unwrap();
-        assert!(c.rollout_network(), "mini-swe-agent's containers have a network");
+        assert!(
+            c.rollout_network(),
+            "mini-swe-agent's containers have a network"
+        );
         assert!(prompt_cache(&c.models[0]), "cache control on for Anthropic");
         let diffs = reference_diff(&c);
         assert!(diffs.iter().all(|d| d.reason.is_some()), "{diffs:?}");
@@ -518,7 +519,10 @@ mod tests {
             "agent.prompts",
             "sandbox.network",
         ] {
-            assert!(unexplained.iter().any(|k| k == key), "{key}: {unexplained:?}");
+            assert!(
+                unexplained.iter().any(|k| k == key),
+                "{key}: {unexplained:?}"
+            );
         }
         let mut m = c.models[0].clone();
         m.prompt_cache = Some(false);
@@ -556,7 +560,10 @@ mod tests {
         assert_eq!(c.display_order(), DisplayOrder::Counterbalanced);
         let c = load(&format!("{CLAUDE}[scaling]\nshuffle = false\n")).unwrap();
         assert_eq!(c.display_order(), DisplayOrder::Fixed);
-        let c = load(&format!("{CLAUDE}[scaling]\ndisplay_order = \"shuffled\"\n")).unwrap();
+        let c = load(&format!(
+            "{CLAUDE}[scaling]\ndisplay_order = \"shuffled\"\n"
+        ))
+        .unwrap();
         assert_eq!(c.display_order(), DisplayOrder::Shuffled);
     }
 }
