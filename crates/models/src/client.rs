@@ -88,12 +88,6 @@ pub const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 32_000;
 /// 40,000 characters, a long patch) is not cut at an arbitrary 8,192 tokens. Matched on the
 /// model id without a `provider/` prefix; unknown models get [`ANTHROPIC_DEFAULT_MAX_TOKENS`].
 pub fn anthropic_max_output_tokens(model: &str) -> u32 {
-    let m = model
-        .rsplit('/')
-        .next()
-        .unwrap_or(model)
-        .to_ascii_lowercase();
-    let m = m.replace('.', "-");
     const TABLE: &[(&str, u32)] = &[
         ("claude-opus-4-5", 64_000),
         ("claude-sonnet-4-5", 64_000),
@@ -105,6 +99,12 @@ pub fn anthropic_max_output_tokens(model: &str) -> u32 {
         ("claude-3-5", 8_192),
         ("claude-3-", 4_096),
     ];
+    let m = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
+    let m = m.replace('.', "-");
     TABLE
         .iter()
         .find(|(prefix, _)| m.starts_with(prefix))

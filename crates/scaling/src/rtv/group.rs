@@ -454,7 +454,7 @@ mod tests {
                 let (lo, hi) = (counts.iter().min().copied(), counts.iter().max().copied());
                 proptest::prop_assert!(hi.zip(lo).is_some_and(|(h, l)| h - l <= 1), "{counts:?}");
             }
-            if !early_stop && v as usize % g == 0 {
+            if !early_stop && (v as usize).is_multiple_of(g) {
                 let want = vec![v as usize / g; g];
                 proptest::prop_assert_eq!(first_counts(&members, &asked), want);
                 // and every member takes every position equally often
