@@ -6,14 +6,17 @@
 //! (as in mini-swe-agent v1), a rendered `format_error` message answers it, and after
 //! `max_format_errors` (3) in a row the rollout ends with `RepeatedFormatError`.
 //!
-//! Every command runs as a fresh `bash -c` in the task's working directory (`/testbed` on
-//! SWE-bench) with `PAGER=cat`-style variables, stderr merged into stdout. The observation
+//! Every command runs as a fresh `bash -c` (`shell = "plain"`), `bash -lc` (`"login"`, the
+//! reference profile: SWE-bench images activate the testbed environment in `~/.bashrc`) or
+//! `bash -c` with `BASH_ENV=$HOME/.bashrc` (`"bash-env"`) in the task's working directory
+//! (`/testbed` on SWE-bench) with `PAGER=cat`-style variables, stderr merged into stdout. The observation
 //! shows the exit code and the output, cut to head and tail past 10,000 characters; a command
 //! killed at the per-command timeout is reported through the `timeout` template. When the
 //! first line of a command's output is exactly `COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT` and it
 //! exited 0, the rest of the output is the submitted patch. On SWE-bench a rollout that ends
 //! without a (non-empty) submitted patch yields the container's `git diff` instead
-//! (`PatchSource::GitDiff`).
+//! (`PatchSource::GitDiff`) when `fallback_git_diff` is on, else an empty patch (the
+//! reference profile, as mini-swe-agent).
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +29,7 @@ use agentscale_core::model::{FinishReason, Message, Model, ToolSpec};
 use agentscale_core::sandbox::{ExecOutput, ExecRequest, Sandbox};
 use agentscale_core::trajectory::{Action, AgentExit, ExitStatus, Trajectory};
 
-use crate::config::{AgentKind, AgentSettings, Limits};
+use crate::config::{AgentKind, AgentSettings, Limits, ShellMode};
 use crate::context::RolloutContext;
 use crate::observe::{Elided, elide};
 use crate::prompts::{PromptSet, Which, bash_common, with};
@@ -259,8 +262,18 @@ impl BashAgent {
         } else {
             OBSERVED_OUTPUT_CAP.max(self.settings.observation_max_chars.saturating_mul(8))
         };
-        let mut req =
-            ExecRequest::shell(format!("{MERGE_STDERR}{command}"), timeout).output_cap(cap);
+        let line = format!("{MERGE_STDERR}{command}");
+        let mut req = match self.settings.shell {
+            ShellMode::Plain | ShellMode::BashEnv => ExecRequest::shell(line, timeout),
+            ShellMode::Login => {
+                ExecRequest::argv(["bash".to_string(), "-lc".to_string(), line], timeout)
+            }
+        }
+        .output_cap(cap);
+        if self.settings.shell == ShellMode::BashEnv {
+            // bash expands $HOME in BASH_ENV before reading it
+            req = req.env("BASH_ENV", "$HOME/.bashrc");
+        }
         if let Some(wd) = workdir {
             req = req.workdir(wd.clone());
         }

@@ -1,8 +1,9 @@
 //! [`AgentConfig`]: the `[agent]` table of an experiment, which builds an [`Agent`].
 //!
-//! Every field but `kind` is optional; a missing one takes the default of its kind
-//! (mini-swe-agent's SWE-bench config for `bash`, Terminus 1 for `tmux`), and
-//! [`AgentConfig::resolved`] writes every default out. Unknown keys are errors.
+//! Every field but `kind` is optional; a missing one takes the default of its kind and
+//! [`AgentProfile`] (for `bash`: mini-swe-agent's SWE-bench config, with the `reference`
+//! profile matching it step for step; Terminus 1 for `tmux`), and [`AgentConfig::resolved`]
+//! writes every default out. Unknown keys are errors.
 //!
 //! ```toml
 //! [agent]
@@ -57,6 +58,58 @@ impl AgentKind {
 impl std::fmt::Display for AgentKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Which set of defaults the unset knobs of a bash agent take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AgentProfile {
+    /// agentscale's own choices: our prompts with the `bash-action` fence, `bash -c`, at most
+    /// 3 format errors in a row, the provider's temperature, and the container's `git diff` as
+    /// the patch of a rollout that submitted none.
+    #[default]
+    Agentscale,
+    /// mini-swe-agent 1.x's SWE-bench config (`swebench.yaml`) step for step: prompts of the
+    /// same structure and rules with the ```` ```bash ```` fence, `bash -lc` (so `~/.bashrc`
+    /// activates the testbed environment), format errors ended only by the step limit,
+    /// temperature 0, and an empty patch when nothing was submitted.
+    Reference,
+}
+
+impl AgentProfile {
+    /// The name used in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agentscale => "agentscale",
+            Self::Reference => "reference",
+        }
+    }
+}
+
+/// How the bash agent's commands are started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShellMode {
+    /// `bash -c COMMAND`: the image's environment only.
+    Plain,
+    /// `bash -lc COMMAND` (mini-swe-agent 1.x): a login shell, which reads `/etc/profile`
+    /// and `~/.profile` (and through it `~/.bashrc`), where SWE-bench images activate the
+    /// testbed conda environment.
+    Login,
+    /// `bash -c COMMAND` with `BASH_ENV=$HOME/.bashrc` (mini-swe-agent 2.x): `~/.bashrc` is
+    /// read without the login files (which may reset `PATH`).
+    BashEnv,
+}
+
+impl ShellMode {
+    /// The name used in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Login => "login",
+            Self::BashEnv => "bash-env",
+        }
     }
 }
 
@@ -136,6 +189,12 @@ impl Default for TmuxSettings {
 pub struct AgentConfig {
     /// Which agent.
     pub kind: AgentKind,
+    /// The defaults of the unset bash knobs below. Default `agentscale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<AgentProfile>,
+    /// How bash commands are started. Default: `login` (reference profile), `plain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<ShellMode>,
     /// Maximum model calls (tmux: episodes), format errors included; 0 = no limit.
     /// Default: 250 (bash, bash-tools), 50 (tmux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,10 +216,13 @@ pub struct AgentConfig {
     /// Default 10000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observation_max_chars: Option<usize>,
-    /// Malformed replies in a row that end the rollout. Default 3.
+    /// Malformed replies in a row that end the rollout. Default 3; with the reference
+    /// profile one more than the step limit (mini-swe-agent 1.x lets only the step limit end
+    /// them), or 1,000,000 without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_format_errors: Option<u32>,
-    /// Sampling temperature. Default: unset (bash, the provider's default), 0.7 (tmux).
+    /// Sampling temperature. Default: unset (bash, the provider's default; 0 with the
+    /// reference profile, as mini-swe-agent's SWE-bench config), 0.7 (tmux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
     /// Maximum output tokens per call. Default: unset.
@@ -175,10 +237,12 @@ pub struct AgentConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<BTreeMap<String, String>>,
     /// On SWE-bench, take the container's `git diff` as the patch when the agent ends without
-    /// submitting one. Default true (mini-swe-agent itself submits an empty patch then).
+    /// submitting one (or submits an empty one). Default true; false with the reference
+    /// profile (mini-swe-agent submits an empty patch then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_git_diff: Option<bool>,
-    /// The tag of the fenced block holding the command (bash). Default `bash-action`.
+    /// The tag of the fenced block holding the command (bash). Default `bash-action`; `bash`
+    /// with the reference profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_fence: Option<String>,
     /// tmux session settings (tmux only).
@@ -240,6 +304,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct AgentSettings {
     pub kind: AgentKind,
+    pub profile: AgentProfile,
+    pub shell: ShellMode,
     pub limits: Limits,
     pub observation_max_chars: usize,
     pub sampling: Sampling,
@@ -252,6 +318,12 @@ pub(crate) struct AgentSettings {
 
 /// The default tag of the fenced block holding a bash command.
 pub const DEFAULT_ACTION_FENCE: &str = "bash-action";
+
+/// The tag of the reference profile (mini-swe-agent's).
+pub const REFERENCE_ACTION_FENCE: &str = "bash";
+
+/// Format errors in a row allowed by the reference profile without a step limit.
+pub const REFERENCE_UNLIMITED_FORMAT_ERRORS: u32 = 1_000_000;
 
 fn mini_env() -> BTreeMap<String, String> {
     [
@@ -271,6 +343,8 @@ impl AgentConfig {
     pub fn new(kind: AgentKind) -> Self {
         Self {
             kind,
+            profile: None,
+            shell: None,
             step_limit: None,
             cost_limit: None,
             wall_time_limit_sec: None,
@@ -292,8 +366,11 @@ impl AgentConfig {
     #[must_use]
     pub fn resolved(&self) -> Self {
         let s = self.settings();
+        let bash = matches!(self.kind, AgentKind::Bash | AgentKind::BashTools);
         Self {
             kind: self.kind,
+            profile: bash.then_some(s.profile),
+            shell: bash.then_some(s.shell),
             step_limit: Some(s.limits.step_limit),
             cost_limit: Some(s.limits.cost_limit_usd),
             wall_time_limit_sec: Some(s.limits.wall_time_limit_sec),
@@ -318,12 +395,15 @@ impl AgentConfig {
 
     pub(crate) fn settings(&self) -> AgentSettings {
         let tmux = self.kind == AgentKind::Tmux;
+        let profile = self.profile.unwrap_or_default();
+        let reference = profile == AgentProfile::Reference;
+        let step_limit = self.step_limit.unwrap_or(match self.kind {
+            AgentKind::Tmux => 50,
+            AgentKind::Oracle => 0,
+            AgentKind::Bash | AgentKind::BashTools => 250,
+        });
         let limits = Limits {
-            step_limit: self.step_limit.unwrap_or(match self.kind {
-                AgentKind::Tmux => 50,
-                AgentKind::Oracle => 0,
-                AgentKind::Bash | AgentKind::BashTools => 250,
-            }),
+            step_limit,
             cost_limit_usd: self.cost_limit.unwrap_or(3.0),
             wall_time_limit_sec: self.wall_time_limit_sec.unwrap_or(0.0),
             command_timeout_sec: self.command_timeout_sec.unwrap_or(match self.kind {
@@ -331,14 +411,30 @@ impl AgentConfig {
                 AgentKind::Oracle => 0.0,
                 AgentKind::Bash | AgentKind::BashTools => 60.0,
             }),
-            max_format_errors: self.max_format_errors.unwrap_or(3),
+            max_format_errors: self
+                .max_format_errors
+                .unwrap_or(match (reference, step_limit) {
+                    (false, _) => 3,
+                    (true, 0) => REFERENCE_UNLIMITED_FORMAT_ERRORS,
+                    (true, n) => n.saturating_add(1),
+                }),
         };
         AgentSettings {
             kind: self.kind,
+            profile,
+            shell: self.shell.unwrap_or(if reference {
+                ShellMode::Login
+            } else {
+                ShellMode::Plain
+            }),
             limits,
             observation_max_chars: self.observation_max_chars.unwrap_or(10_000),
             sampling: Sampling {
-                temperature: self.temperature.or(tmux.then_some(0.7)),
+                temperature: self.temperature.or(match (tmux, reference) {
+                    (true, _) => Some(0.7),
+                    (false, true) => Some(0.0),
+                    (false, false) => None,
+                }),
                 max_tokens: self.max_tokens,
                 ..Sampling::default()
             },
@@ -350,11 +446,15 @@ impl AgentConfig {
                     BTreeMap::new()
                 }
             }),
-            fallback_git_diff: self.fallback_git_diff.unwrap_or(true),
-            action_fence: self
-                .action_fence
-                .clone()
-                .unwrap_or_else(|| DEFAULT_ACTION_FENCE.to_string()),
+            fallback_git_diff: self.fallback_git_diff.unwrap_or(!reference),
+            action_fence: self.action_fence.clone().unwrap_or_else(|| {
+                if reference {
+                    REFERENCE_ACTION_FENCE
+                } else {
+                    DEFAULT_ACTION_FENCE
+                }
+                .to_string()
+            }),
             tmux: self.tmux.unwrap_or_default(),
         }
     }
@@ -474,6 +574,19 @@ impl AgentConfig {
                 ),
             ));
         }
+        if !matches!(self.kind, AgentKind::Bash | AgentKind::BashTools) {
+            for (key, set) in [
+                ("profile", self.profile.is_some()),
+                ("shell", self.shell.is_some()),
+            ] {
+                if set {
+                    return Err(invalid(
+                        key,
+                        format!("only the bash agents have a {key} (kind = {})", self.kind),
+                    ));
+                }
+            }
+        }
         if self.kind == AgentKind::Oracle && !self.templates.is_empty() {
             return Err(invalid(
                 "templates",
@@ -491,7 +604,11 @@ impl AgentConfig {
         let settings = self.validate()?;
         Ok(match self.kind {
             AgentKind::Bash | AgentKind::BashTools => {
-                let prompts = PromptSet::load(PromptKind::Bash, &self.templates, base_dir)?;
+                let kind = match settings.profile {
+                    AgentProfile::Agentscale => PromptKind::Bash,
+                    AgentProfile::Reference => PromptKind::BashReference,
+                };
+                let prompts = PromptSet::load(kind, &self.templates, base_dir)?;
                 prompts.check(&settings)?;
                 Box::new(BashAgent::new(settings, prompts))
             }
@@ -556,6 +673,69 @@ mod tests {
             Some("cat")
         );
         assert!(t.settings().env.is_empty());
+    }
+
+    #[test]
+    fn the_reference_profile_takes_mini_swe_agents_values() {
+        let c = parse(r#"{"kind":"bash","profile":"reference"}"#).unwrap();
+        let s = c.validate().unwrap();
+        assert_eq!(s.shell, ShellMode::Login);
+        assert!(
+            !s.fallback_git_diff,
+            "an empty patch when nothing was submitted"
+        );
+        assert_eq!(s.action_fence, "bash");
+        assert_eq!(s.sampling.temperature, Some(0.0));
+        assert_eq!(
+            s.limits.max_format_errors, 251,
+            "only the step limit ends them"
+        );
+        assert_eq!(s.limits.step_limit, 250);
+        assert!((s.limits.cost_limit_usd - 3.0).abs() < f64::EPSILON);
+        assert!((s.limits.command_timeout_sec - 60.0).abs() < f64::EPSILON);
+        assert_eq!(s.observation_max_chars, 10_000);
+        assert_eq!(s.env, mini_env());
+        let r = c.resolved();
+        assert_eq!(r.profile, Some(AgentProfile::Reference));
+        assert_eq!(r.shell, Some(ShellMode::Login));
+        let back: AgentConfig = serde_json::from_value(serde_json::to_value(&r).unwrap()).unwrap();
+        assert_eq!(back.resolved(), r);
+        // every knob can still be set against the profile
+        let c = parse(
+            r#"{"kind":"bash","profile":"reference","shell":"bash-env","fallback_git_diff":true,
+                "step_limit":0,"temperature":0.5}"#,
+        )
+        .unwrap();
+        let s = c.validate().unwrap();
+        assert_eq!(s.shell, ShellMode::BashEnv);
+        assert!(s.fallback_git_diff);
+        assert_eq!(
+            s.limits.max_format_errors,
+            REFERENCE_UNLIMITED_FORMAT_ERRORS
+        );
+        assert_eq!(s.sampling.temperature, Some(0.5));
+        // the default profile keeps agentscale's choices
+        let s = AgentConfig::new(AgentKind::Bash).settings();
+        assert_eq!(
+            (
+                s.profile,
+                s.shell,
+                s.fallback_git_diff,
+                s.action_fence.as_str()
+            ),
+            (
+                AgentProfile::Agentscale,
+                ShellMode::Plain,
+                true,
+                "bash-action"
+            )
+        );
+        let e = parse(r#"{"kind":"tmux","profile":"reference"}"#)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("agent.profile"), "{e}");
     }
 
     #[test]

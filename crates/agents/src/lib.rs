@@ -48,7 +48,9 @@ use agentscale_core::sandbox::Sandbox;
 use agentscale_core::template::TemplateError;
 use agentscale_core::trajectory::Trajectory;
 
-pub use config::{AgentConfig, AgentKind, ConfigError, Limits, TemplatePaths};
+pub use config::{
+    AgentConfig, AgentKind, AgentProfile, ConfigError, Limits, ShellMode, TemplatePaths,
+};
 pub use context::{PriorSummary, RefinementContext, RolloutContext};
 pub use observe::{Elided, elide};
 pub use recorder::model_error_is_infra;

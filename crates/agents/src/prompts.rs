@@ -39,6 +39,9 @@ pub const TMUX_RESPONSE_SCHEMA: &str = include_str!("../prompts/tmux_response_sc
 pub enum PromptKind {
     /// The bash agent (both the text and the tool-calling variant).
     Bash,
+    /// The bash agent's reference profile: our own text with the structure and rules of
+    /// mini-swe-agent's SWE-bench config.
+    BashReference,
     /// The tmux agent.
     Tmux,
 }
@@ -95,6 +98,21 @@ pub fn embedded_source(kind: PromptKind, which: Which) -> &'static str {
         (PromptKind::Bash, Which::FormatError) => include_str!("../prompts/bash_format_error.j2"),
         (PromptKind::Bash, Which::Timeout) => include_str!("../prompts/bash_timeout.j2"),
         (PromptKind::Bash, Which::Observation) => include_str!("../prompts/bash_observation.j2"),
+        (PromptKind::BashReference, Which::System) => {
+            include_str!("../prompts/reference/bash_system.j2")
+        }
+        (PromptKind::BashReference, Which::Instance) => {
+            include_str!("../prompts/reference/bash_instance.j2")
+        }
+        (PromptKind::BashReference, Which::FormatError) => {
+            include_str!("../prompts/reference/bash_format_error.j2")
+        }
+        (PromptKind::BashReference, Which::Timeout) => {
+            include_str!("../prompts/reference/bash_timeout.j2")
+        }
+        (PromptKind::BashReference, Which::Observation) => {
+            include_str!("../prompts/reference/bash_observation.j2")
+        }
         (PromptKind::Tmux, Which::System) => include_str!("../prompts/tmux_system.j2"),
         (PromptKind::Tmux, Which::Instance) => include_str!("../prompts/tmux_instance.j2"),
         (PromptKind::Tmux, Which::FormatError) => include_str!("../prompts/tmux_format_error.j2"),
@@ -108,6 +126,7 @@ fn embedded_name(kind: PromptKind, which: Which) -> String {
     match (kind, which) {
         (_, Which::RefinementContext) => "refinement_context.j2".to_string(),
         (PromptKind::Bash, w) => format!("bash_{}.j2", w.key()),
+        (PromptKind::BashReference, w) => format!("reference/bash_{}.j2", w.key()),
         (PromptKind::Tmux, w) => format!("tmux_{}.j2", w.key()),
     }
 }
@@ -235,7 +254,9 @@ impl PromptSet {
         };
         for benchmark in ["swe-bench", "terminal-bench"] {
             let common = match self.kind {
-                PromptKind::Bash => bash_common(settings, "sample__task-1", benchmark, "/testbed"),
+                PromptKind::Bash | PromptKind::BashReference => {
+                    bash_common(settings, "sample__task-1", benchmark, "/testbed")
+                }
                 PromptKind::Tmux => tmux_common(settings, "sample-task", benchmark, "/app"),
             };
             let summaries = vec![(
@@ -251,7 +272,7 @@ impl PromptSet {
                 .map_err(err(Which::System))?;
             for ctx in ["", "<earlier_attempts>...</earlier_attempts>"] {
                 let vars = match self.kind {
-                    PromptKind::Bash => with(
+                    PromptKind::Bash | PromptKind::BashReference => with(
                         &common,
                         json!({"task": "Fix the bug.", "refinement_context": ctx}),
                     ),
@@ -415,6 +436,68 @@ mod tests {
             "bash_instance_swe",
             p.render(Which::Instance, &swe).unwrap()
         );
+    }
+
+    #[test]
+    fn reference_prompts_keep_mini_swe_agents_structure_and_rules() {
+        let c: AgentConfig =
+            serde_json::from_value(json!({"kind": "bash", "profile": "reference"})).unwrap();
+        let s = c.settings();
+        let p = PromptSet::embedded(PromptKind::BashReference);
+        p.check(&s).unwrap();
+        let swe = with(
+            &bash_common(&s, "a__b-1", "swe-bench", "/testbed"),
+            json!({"task": "The parser drops the last line.", "refinement_context": ""}),
+        );
+        let sys = p.render(Which::System, &swe).unwrap();
+        let inst = p.render(Which::Instance, &swe).unwrap();
+        // the same sections, in the same order, as mini-swe-agent's swebench.yaml
+        let mut at = 0;
+        for part in [
+            "<pr_description>",
+            "The parser drops the last line.",
+            "</pr_description>",
+            "<instructions>",
+            "## Overview",
+            "## Boundaries",
+            "## Suggested workflow",
+            "## How commands run",
+            "<format_example>",
+            "**RULES THAT MUST BE FOLLOWED:**",
+            "A CORRECT reply:",
+            "An INCORRECT reply:",
+            "## The environment",
+            "## Command examples",
+            "nl -ba filename.py | sed -n '10,20p'",
+            "## Submitting",
+            "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git add -A && git diff --cached",
+            "</instructions>",
+        ] {
+            let found = inst[at..].find(part);
+            assert!(found.is_some(), "{part:?} missing or out of order");
+            at += found.unwrap_or(0) + part.len();
+        }
+        assert!(sys.contains("exactly ONE ```bash code block") && sys.contains("THOUGHT"));
+        let fe = p
+            .render(
+                Which::FormatError,
+                &with(
+                    &swe,
+                    json!({"error": "e", "finish_reason": "length", "n_actions": 2}),
+                ),
+            )
+            .unwrap();
+        assert!(
+            fe.contains("EXACTLY ONE action") && fe.contains("held 2"),
+            "{fe}"
+        );
+        assert!(
+            !fe.contains("cut off"),
+            "mini-swe-agent says nothing about cut-off replies"
+        );
+        insta::assert_snapshot!("reference_system_prompt", sys);
+        insta::assert_snapshot!("reference_instance_swe", inst);
+        insta::assert_snapshot!("reference_format_error", fe);
     }
 
     #[test]

@@ -93,7 +93,13 @@ pub async fn provider(
 /// newlines each run in turn); everything else succeeds silently.
 pub fn fake_shell(req: &ExecRequest) -> ExecOutput {
     let mut out = String::new();
-    if let Command::Shell(line) = &req.command {
+    let line = match &req.command {
+        Command::Shell(line) => Some(line),
+        // the bash agent's login shell (`bash -lc LINE`)
+        Command::Argv(v) if v.len() == 3 && v[0] == "bash" && v[1] == "-lc" => Some(&v[2]),
+        Command::Argv(_) => None,
+    };
+    if let Some(line) = line {
         for seg in line.split(['\n', ';']).flat_map(|s| s.split("&&")) {
             let seg = seg.trim();
             if let Some(rest) = seg.strip_prefix("echo ") {
@@ -140,7 +146,7 @@ fn model_config(m: &ModelSection, cache_dir: &Path) -> Result<ModelConfig, Backe
     };
     c.retry = m.retry;
     c.max_tokens_param = m.max_tokens_param;
-    c.prompt_cache = m.prompt_cache;
+    c.prompt_cache = crate::config::reference::prompt_cache(m);
     c.cache = CacheConfig {
         enabled: true,
         dir: Some(cache_dir.to_path_buf()),

@@ -24,7 +24,7 @@ use crate::orchestrator::callstore::RunCallStore;
 use crate::orchestrator::records::{
     Derived, GradeRecord, PipelineRecord, RolloutRecord, StoredSummary,
 };
-use crate::orchestrator::system::{to_method, to_tournament};
+use crate::orchestrator::system::{to_method, to_tournament_of};
 use crate::run::{PrepareError, load_tasks};
 use crate::store::keys::content_key;
 use crate::store::{Kind, RunStore};
@@ -171,7 +171,7 @@ pub async fn reselect(req: &ReselectRequest) -> Result<ReselectSummary, PrepareE
     let several = before.points.len() > 1;
     let mut out = Vec::new();
     for (pb, pa) in before.points.iter().zip(&after.points) {
-        let tournament = to_tournament(&pa.config.scaling);
+        let tournament = to_tournament_of(&pa.config);
         tournament
             .validate("scaling")
             .map_err(|e| PrepareError::Usage(e.to_string()))?;

@@ -381,7 +381,7 @@ fn build(
 
 fn sys_info(name: &str, model: &str, label: &str, cfg: &ExperimentConfig) -> SysInfo {
     let sc = &cfg.scaling;
-    let tc = crate::orchestrator::system::to_tournament(sc);
+    let tc = crate::orchestrator::system::to_tournament_of(cfg);
     let mut extra = BTreeMap::new();
     extra.insert(
         "sweep_label".to_string(),
@@ -519,9 +519,22 @@ pub(crate) fn system_results(data: &RunData) -> Vec<SystemResult> {
             m
         };
         let (mut resolved, mut scored, mut infra, mut no_answer, mut verifier) = (0, 0, 0, 0, 0);
-        for ans in answers.values() {
+        for (task, ans) in &answers {
             match ans.and_then(|a| grades.get(a)) {
-                None => no_answer += 1,
+                // Nothing was selected (or graded): an infrastructure failure when every
+                // rollout of the task was one, else the task counts, unresolved.
+                None if data
+                    .rollouts
+                    .iter()
+                    .filter(|r| r.system == s.name && r.task_id == *task)
+                    .all(|r| r.infra) =>
+                {
+                    infra += 1;
+                }
+                None => {
+                    no_answer += 1;
+                    scored += 1;
+                }
                 Some(g) if g.infra => infra += 1,
                 Some(g) if g.status == VERIFIER_ERROR => verifier += 1,
                 Some(g) => {
@@ -697,4 +710,59 @@ pub fn load_run(dir: &Path) -> Result<RunData, LoadRunError> {
         &pipelines,
         &source,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rollout(task: &str, id: &str, infra: bool) -> RolloutRow {
+        RolloutRow {
+            system: "s".into(),
+            task_id: task.into(),
+            rollout_id: id.into(),
+            infra,
+            ..RolloutRow::default()
+        }
+    }
+
+    #[test]
+    fn tasks_without_an_answer_stay_in_the_denominator_as_unresolved() {
+        let mut data = RunData::default();
+        data.meta.systems = vec![SystemMeta {
+            name: "s".into(),
+            ..SystemMeta::default()
+        }];
+        // t1: selected and resolved; t2: two rollouts, nothing selected; t3: every rollout
+        // an infrastructure failure.
+        data.rollouts = vec![
+            rollout("t1", "a", false),
+            rollout("t1", "b", false),
+            rollout("t2", "c", false),
+            rollout("t2", "d", false),
+            rollout("t3", "e", true),
+            rollout("t3", "f", true),
+        ];
+        data.selections = vec![SelectionRow {
+            system: "s".into(),
+            task_id: "t1".into(),
+            winner: Some("a".into()),
+            answer: true,
+            ..SelectionRow::default()
+        }];
+        data.grades = vec![GradeRow {
+            system: "s".into(),
+            task_id: "t1".into(),
+            rollout_id: "a".into(),
+            resolved: true,
+            ..GradeRow::default()
+        }];
+        let r = &system_results(&data)[0];
+        assert_eq!((r.resolved, r.scored, r.infra, r.no_answer), (1, 2, 1, 1));
+        assert!(
+            (r.rate - 0.5).abs() < 1e-12,
+            "1 of 2, not 1 of 1: {}",
+            r.rate
+        );
+    }
 }

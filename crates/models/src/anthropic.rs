@@ -14,9 +14,7 @@ use async_trait::async_trait;
 use reqwest::header::HeaderValue;
 use serde_json::{Map, Value, json};
 
-use crate::client::{
-    ANTHROPIC_DEFAULT_MAX_TOKENS, ClientOptions, response, tool_schema, u64_field,
-};
+use crate::client::{ClientOptions, anthropic_max_output_tokens, response, tool_schema, u64_field};
 use crate::http::{
     ClientBuildError, HttpReply, Transport, auth_value, header_map, normalize_base_url,
 };
@@ -145,7 +143,7 @@ pub(crate) fn request_body(
         json!(
             req.sampling
                 .max_tokens
-                .unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS)
+                .unwrap_or_else(|| anthropic_max_output_tokens(model))
         ),
     );
     if !system.is_empty() {
@@ -315,6 +313,31 @@ mod tests {
         // tool result and the next user message merged into one user turn
         assert_eq!(msgs.len(), 3);
         assert!(body.get("seed").is_none());
+    }
+
+    #[test]
+    fn unset_max_tokens_is_the_models_maximum_not_8192() {
+        let mut req = conversation();
+        req.sampling.max_tokens = None;
+        for (model, want) in [
+            ("claude-opus-4-5-20251101", 64_000),
+            ("claude-sonnet-4-5-20250929", 64_000),
+            ("anthropic/claude-sonnet-4.5", 64_000),
+            ("claude-opus-4-1-20250805", 32_000),
+            ("claude-3-5-haiku-20241022", 8_192),
+            ("claude-3-haiku-20240307", 4_096),
+            ("some-proxy-name", 32_000),
+        ] {
+            let body = request_body(model, &req, false).unwrap();
+            assert_eq!(body["max_tokens"], json!(want), "{model}");
+        }
+        // a summary of 40,000 characters (about 10,000 tokens) fits
+        let body = request_body("claude-opus-4-5-20251101", &req, false).unwrap();
+        assert!(body["max_tokens"].as_u64().unwrap() > 40_000 / 3);
+        // an explicit limit always wins
+        req.sampling.max_tokens = Some(1_000);
+        let body = request_body("claude-opus-4-5-20251101", &req, false).unwrap();
+        assert_eq!(body["max_tokens"], json!(1_000));
     }
 
     #[test]

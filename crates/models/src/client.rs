@@ -79,9 +79,37 @@ pub enum MaxTokensParam {
     MaxCompletionTokens,
 }
 
-/// The default output-token limit sent to Anthropic when the request sets none (the API
-/// requires one).
-pub const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 8192;
+/// The output-token limit sent to Anthropic for a model this crate does not know, when the
+/// request sets none (the API requires one).
+pub const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 32_000;
+
+/// The output-token limit sent to Anthropic when the request sets none: the model's own
+/// maximum, as LiteLLM (and so mini-swe-agent) sends it, so that a long reply (a summary of
+/// 40,000 characters, a long patch) is not cut at an arbitrary 8,192 tokens. Matched on the
+/// model id without a `provider/` prefix; unknown models get [`ANTHROPIC_DEFAULT_MAX_TOKENS`].
+pub fn anthropic_max_output_tokens(model: &str) -> u32 {
+    const TABLE: &[(&str, u32)] = &[
+        ("claude-opus-4-5", 64_000),
+        ("claude-sonnet-4-5", 64_000),
+        ("claude-haiku-4-5", 64_000),
+        ("claude-opus-4-1", 32_000),
+        ("claude-opus-4", 32_000),
+        ("claude-sonnet-4", 64_000),
+        ("claude-3-7-sonnet", 64_000),
+        ("claude-3-5", 8_192),
+        ("claude-3-", 4_096),
+    ];
+    let m = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
+    let m = m.replace('.', "-");
+    TABLE
+        .iter()
+        .find(|(prefix, _)| m.starts_with(prefix))
+        .map_or(ANTHROPIC_DEFAULT_MAX_TOKENS, |&(_, n)| n)
+}
 
 /// What a client needs. The key is held in an [`ApiKey`] (never printed or serialized).
 #[derive(Debug, Clone)]

@@ -3,7 +3,9 @@
 //! Iteration t+1's rollout i starts with a context C_i made of the summaries of a set J_i of
 //! iteration-t rollouts ([`ContextMode`]):
 //! - `single`: J_i is rollout i's own earlier summary (rollout i mod N when more new rollouts
-//!   than earlier ones are started);
+//!   than earlier ones are started), paired by rollout identity: when earlier rollout i has no
+//!   candidate (an infrastructure failure), new rollout i starts without a context rather
+//!   than with another rollout's summary ([`PdrDriver::next_contexts_from`]);
 //! - `random_k`: each new rollout draws its own K of the N with the run's seed (stream keyed
 //!   by task, iteration and rollout, so the draw does not depend on scheduling);
 //! - `select_k`: RTV N→K; every new rollout gets the same K summaries (and, with
@@ -176,14 +178,55 @@ impl PdrDriver<'_> {
         iteration: u32,
         n_next: usize,
     ) -> Result<NextIteration, ScalingError> {
+        let origins: Vec<usize> = (0..candidates.len()).collect();
+        self.next_contexts_from(
+            task,
+            candidates,
+            &origins,
+            candidates.len(),
+            iteration,
+            n_next,
+        )
+        .await
+    }
+
+    /// [`Self::next_contexts`] when some of iteration `iteration`'s `n_prev` rollouts have no
+    /// candidate: `origins[j]` is the rollout index (0..n_prev) candidate `j` came from. In
+    /// `single` mode new rollout `i` gets the summary of earlier rollout `i % n_prev`, or no
+    /// context when that rollout has no candidate; the other modes choose among the
+    /// candidates.
+    pub async fn next_contexts_from(
+        &self,
+        task: &SelectionTask,
+        candidates: &[Candidate],
+        origins: &[usize],
+        n_prev: usize,
+        iteration: u32,
+        n_next: usize,
+    ) -> Result<NextIteration, ScalingError> {
         self.pdr.validate("scaling.pdr")?;
         check_candidates(task, candidates)?;
+        if origins.len() != candidates.len() || origins.iter().any(|&o| o >= n_prev) {
+            return Err(ScalingError::Input {
+                task: task.task_id.clone(),
+                message: format!(
+                    "{} candidates came with {} rollout indices (each must be below {n_prev},                      the earlier iteration's rollout count)",
+                    candidates.len(),
+                    origins.len()
+                ),
+            });
+        }
         let k = self.pdr.effective_k();
         let n = candidates.len();
         let mut select_k = None;
         let mut diagnostics = None;
         let chosen: Vec<Vec<usize>> = match self.pdr.mode {
-            ContextMode::Single => (0..n_next).map(|i| vec![i % n]).collect(),
+            ContextMode::Single => (0..n_next)
+                .map(|i| {
+                    let own = i % n_prev.max(1);
+                    origins.iter().position(|&o| o == own).into_iter().collect()
+                })
+                .collect(),
             ContextMode::RandomK => (0..n_next)
                 .map(|i| {
                     let mut rng = Rng::derive(

@@ -10,5 +10,6 @@ mod e2e_demo;
 mod e2e_tmux;
 mod mini_real;
 mod oracle_fake;
+mod reference_fake;
 mod replies;
 mod tmux_fake;

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! agentscale run CONFIG.toml [--set KEY=VALUE]... [--profile NAME]... [--run-id ID] [--json]
+//! agentscale run CONFIG.toml --show-reference-diff   # settings unlike mini-swe-agent's, why
 //! agentscale run results/<experiment>/<run-id>        # resume with the run's own run.toml
 //! ```
 //!
@@ -46,6 +47,10 @@ pub struct RunArgs {
     /// Print machine-readable JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Print every agent setting that differs from mini-swe-agent 1.x's SWE-bench config,
+    /// with its reason, and exit without running anything (exit 1 when one is unexplained).
+    #[arg(long)]
+    pub show_reference_diff: bool,
 }
 
 /// Map a preparation error to its exit code.
@@ -60,6 +65,9 @@ pub fn prepare_error(e: PrepareError) -> anyhow::Error {
 
 /// Run `agentscale run`.
 pub async fn run(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
+    if args.show_reference_diff {
+        return show_reference_diff(&args);
+    }
     let req = RunRequest {
         target: args.target,
         profiles: args.profile,
@@ -68,6 +76,36 @@ pub async fn run(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         config_text: None,
     };
     execute(&req, global, args.json).await
+}
+
+/// `--show-reference-diff`: load the config (no keys or files needed) and print
+/// [`agentscale_experiment::config::render_reference_diff`] for each sweep point.
+fn show_reference_diff(args: &RunArgs) -> anyhow::Result<u8> {
+    use agentscale_experiment::config::{LoadOptions, load, reference_diff, render_reference_diff};
+    let opts = LoadOptions {
+        profiles: args.profile.clone(),
+        overrides: args.set.clone(),
+        env_has: std::sync::Arc::new(|_| true),
+        check_files: false,
+        ..LoadOptions::default()
+    };
+    let cfg = load(&args.target, &opts).map_err(|e| exit::with_code(exit::USAGE, e))?;
+    let mut unexplained = 0;
+    for point in &cfg.points {
+        if cfg.points.len() > 1 {
+            println!("[{}]", point.label);
+        }
+        print!("{}", render_reference_diff(&point.config));
+        unexplained += reference_diff(&point.config)
+            .iter()
+            .filter(|d| d.reason.is_none())
+            .count();
+    }
+    Ok(if unexplained == 0 {
+        exit::SUCCESS
+    } else {
+        exit::FAILURE
+    })
 }
 
 /// Prepare and run a request with progress on stderr and the summary on stdout.

@@ -265,6 +265,18 @@ pub fn check(
             }
         }
     }
+    for (i, message) in super::reference::unpriced_agents(cfg) {
+        let path = root.key("models").index(i);
+        let issue = Issue {
+            origin: origins.value(&path),
+            path: Some(path),
+            message,
+        };
+        match cfg.unpriced_policy() {
+            super::reference::UnpricedPolicy::Error => issues.push(issue),
+            super::reference::UnpricedPolicy::Warn => warnings.push(issue),
+        }
+    }
     if cfg.sandbox.backend == super::types::SandboxBackend::Fake {
         warnings.push(Issue {
             origin: origins.value(&root.key("sandbox").key("backend")),

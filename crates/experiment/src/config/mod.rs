@@ -1,7 +1,8 @@
 //! The experiment config: TOML tables ([`types`]), a span-carrying document ([`doc`]), a
 //! schema validator that reports every problem at once ([`schema`]), the loading pipeline
-//! with profiles, `--set` overrides and sweeps ([`load`]), semantic checks ([`checks`]) and the
-//! resolved form written to a run directory ([`resolved`]).
+//! with profiles, `--set` overrides and sweeps ([`load`]), semantic checks ([`checks`]), the
+//! resolved form written to a run directory ([`resolved`]), and the agent's `reference`
+//! profile with the settings that differ from mini-swe-agent ([`reference`]).
 //!
 //! ```text
 //! file.toml ─▶ doc (values + places) ─▶ profiles ─▶ --set ─▶ schema check ─▶ ExperimentConfig
@@ -13,12 +14,17 @@ pub mod checks;
 pub mod doc;
 pub mod load;
 pub mod models;
+pub mod reference;
 pub mod resolved;
 pub mod schema;
 pub mod terminal_bench;
 pub mod types;
 
 pub use load::{ConfigError, Issue, LoadOptions, LoadedConfig, SweepPoint, load, load_str};
+pub use reference::{
+    AgentProfile, DisplayOrder, ReferenceDiff, ShellMode, UnpricedPolicy, reference_diff,
+    render_reference_diff,
+};
 pub use terminal_bench::{TbNetwork, TerminalBenchSection};
 pub use types::*;
 

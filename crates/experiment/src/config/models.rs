@@ -98,9 +98,9 @@ pub struct ModelSection {
     /// (`max_completion_tokens` for OpenAI's reasoning models).
     #[serde(default)]
     pub max_tokens_param: MaxTokensParam,
-    /// Anthropic only: mark the system prompt and last message for prompt caching.
-    #[serde(default)]
-    pub prompt_cache: bool,
+    /// Anthropic only: mark the system prompt and last message for prompt caching (default on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_cache: Option<bool>,
     /// Send a seed with every request where the API has one (OpenAI-compatible servers),
     /// derived from `experiment.seed` and the call's identity (distinct per rollout, summary
     /// and vote): sampling becomes reproducible on servers that honour it.

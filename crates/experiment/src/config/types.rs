@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::reference::{AgentProfile, DisplayOrder, ShellMode, UnpricedPolicy};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -246,6 +247,26 @@ pub struct AgentSection {
     /// Prompt template files.
     #[serde(default)]
     pub templates: TemplatesSection,
+    // Reference-profile keys (see `config::reference`).
+    /// Defaults of unset knobs: `reference` (mini-swe-agent's SWE-bench) or `agentscale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<AgentProfile>,
+    /// How commands start: `login` (`bash -lc`; reference), `plain` (`bash -c`), `bash-env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<ShellMode>,
+    /// Grade the container's `git diff` when no patch is submitted (reference: false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_git_diff: Option<bool>,
+    /// The fenced command block's tag (default `bash-action`; reference: `bash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_fence: Option<String>,
+    /// Output tokens per agent call (default: the model's `max_tokens`, else its maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_tokens: Option<u32>,
+    /// An agent model without a price under a cost limit: `error` (reference) or `warn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpriced: Option<UnpricedPolicy>,
 }
 
 /// Where sandboxes run.
@@ -287,9 +308,10 @@ pub struct SandboxSection {
     #[serde(default = "default_pids")]
     #[schemars(range(min = 16))]
     pub pids: i64,
-    /// Give SWE-bench rollouts network (grading never has it; TB: `terminal_bench.network`).
-    #[serde(default)]
-    pub network: bool,
+    /// SWE-bench rollouts get the engine's default network (default: on with the reference
+    /// profile, off otherwise; grading follows its mode; TB: `terminal_bench.network`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<bool>,
     /// Bytes of command output kept per stream (head and tail beyond it).
     #[serde(default = "default_output_cap")]
     #[schemars(range(min = 1024))]
@@ -351,7 +373,7 @@ impl Default for SandboxSection {
             cpus: None,
             memory_mb: None,
             pids: default_pids(),
-            network: false,
+            network: None,
             output_cap_bytes: default_output_cap(),
         }
     }
@@ -472,8 +494,8 @@ pub struct ScalingSection {
     /// How groups are formed between rounds.
     #[serde(default = "default_pairing")]
     pub pairing: Pairing,
-    /// Reshuffle the display order of a group's candidates for every vote (cancels position
-    /// bias); when off, candidates are shown in rollout-index order.
+    /// Vary the display order of a group's candidates between votes (cancels position bias;
+    /// how: `display_order`); when off, candidates are shown in rollout-index order.
     #[serde(default = "default_true")]
     pub shuffle: bool,
     /// Leftover candidates when a round's population is not divisible by G.
@@ -516,6 +538,20 @@ pub struct ScalingSection {
     #[serde(default = "default_judge_temperature")]
     #[schemars(range(min = 0.0, max = 2.0))]
     pub judge_temperature: f64,
+    /// Judge display order: `counterbalanced` (default), `shuffled` (per vote) or `fixed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_order: Option<DisplayOrder>,
+    /// Show the judge each patch with its summary (default false: summaries only, as the paper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_sees_patch: Option<bool>,
+    /// Output tokens per judge call (default: the model's maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub judge_max_tokens: Option<u32>,
+    /// Output tokens per summarizer call (default: the model's maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub summarizer_max_tokens: Option<u32>,
 }
 
 fn default_method() -> Method {
@@ -582,6 +618,10 @@ impl Default for ScalingSection {
             summary_retries: default_reasks(),
             judge_model: None,
             judge_temperature: default_judge_temperature(),
+            display_order: None,
+            judge_sees_patch: None,
+            judge_max_tokens: None,
+            summarizer_max_tokens: None,
         }
     }
 }

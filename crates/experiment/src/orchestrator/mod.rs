@@ -136,7 +136,8 @@ pub struct SystemResult {
     pub system: String,
     /// Tasks whose answer resolves the task.
     pub resolved: usize,
-    /// Tasks scored (an answer was graded, infrastructure failures excluded).
+    /// Tasks scored: infrastructure failures excluded, tasks without an answer included
+    /// (as unresolved).
     pub scored: usize,
     /// resolved / scored.
     pub rate: f64,
@@ -144,7 +145,8 @@ pub struct SystemResult {
     pub infra: usize,
     /// Tasks whose answer's verifier could not run to a verdict (not scored, not reward 0).
     pub verifier_errors: usize,
-    /// Tasks without an answer (nothing could be selected).
+    /// Tasks without a graded answer although some rollout ran (counted in `scored`, as
+    /// unresolved).
     pub no_answer: usize,
     /// Mean pass@1 of all graded rollouts of the system (infrastructure failures excluded).
     pub mean_pass1: Option<f64>,

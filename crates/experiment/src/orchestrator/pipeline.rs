@@ -107,11 +107,22 @@ impl Orchestrator {
             }
             let started = Instant::now();
             if it + 1 < iterations {
+                // which rollout each candidate is (single mode pairs by rollout identity)
+                let origins: Vec<usize> = usable.iter().map(|(i, _)| *i).collect();
                 let next = self
                     .with_infra_retries(
                         Stage::Votes,
                         &format!("{} select-K", task.task.id()),
-                        || driver.next_contexts(&sel_task, &candidates, it, n as usize),
+                        || {
+                            driver.next_contexts_from(
+                                &sel_task,
+                                &candidates,
+                                &origins,
+                                rollouts.len(),
+                                it,
+                                n as usize,
+                            )
+                        },
                     )
                     .await?;
                 for t in next.select_k.iter().chain(next.diagnostics.iter()) {

@@ -83,11 +83,30 @@ pub struct RolloutSpec {
     pub index: u32,
     /// Ids of the summaries given as refinement context, in display order.
     pub context: Vec<String>,
+    /// Hashes of the texts of those summaries, in the same order: the agent sees the text,
+    /// so a summary with the same id but another text (a sweep over the summarizer) gives
+    /// another rollout. Empty without a context (keys of iteration 0 are unchanged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context_text: Vec<String>,
     /// The experiment's seed.
     pub seed: u64,
 }
 
 impl RolloutSpec {
+    /// The context fields of a spec: the summaries' ids and the hashes of their texts.
+    pub fn context_fields(context: &[(String, String)]) -> (Vec<String>, Vec<String>) {
+        context
+            .iter()
+            .map(|(id, text)| {
+                (
+                    id.clone(),
+                    agentscale_core::hash::short(&agentscale_core::hash::json_hash(text), 16)
+                        .to_string(),
+                )
+            })
+            .unzip()
+    }
+
     /// The rollout's key: `<task>-i<iteration>-r<index>-<hash>`.
     pub fn key(&self) -> String {
         content_key(
@@ -232,4 +251,47 @@ pub struct Derived {
     pub base: String,
     /// The scaling settings of the re-selection.
     pub scaling: crate::config::ScalingSection,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(context: &[(String, String)]) -> RolloutSpec {
+        let (context, context_text) = RolloutSpec::context_fields(context);
+        RolloutSpec {
+            task_id: TaskId::new("a__b-1"),
+            task_hash: "h".into(),
+            model: ModelIdentity {
+                name: "m".into(),
+                provider: Provider::Scripted,
+                model: "m".into(),
+                temperature: None,
+                top_p: None,
+                max_tokens: None,
+                script: Some("demo".into()),
+                send_seed: false,
+            },
+            agent: serde_json::json!({"kind": "bash"}),
+            iteration: 1,
+            index: 0,
+            context,
+            context_text,
+            seed: 0,
+        }
+    }
+
+    #[test]
+    fn a_rollout_key_follows_the_context_texts_not_only_their_ids() {
+        let ctx = |text: &str| vec![("r0/summary".to_string(), text.to_string())];
+        let a = spec(&ctx("Tried A; tests passed."));
+        let b = spec(&ctx("Tried B; tests failed."));
+        assert_eq!(a.context, b.context, "same summary ids");
+        assert_ne!(a.key(), b.key(), "another summary text is another rollout");
+        assert_eq!(a.key(), spec(&ctx("Tried A; tests passed.")).key());
+        // Without a context the key is what it was before the texts were hashed in.
+        let none = spec(&[]);
+        let v = serde_json::to_value(&none).unwrap();
+        assert!(v.get("context_text").is_none(), "{v}");
+    }
 }

@@ -48,6 +48,7 @@ impl Orchestrator {
         context: &[ContextItem],
     ) -> Result<Arc<RolloutRecord>, RunError> {
         let bench = task.task.benchmark();
+        let (context_ids, context_text) = RolloutSpec::context_fields(context);
         let spec = RolloutSpec {
             task_id: task.task.id(),
             task_hash: task.hash.clone(),
@@ -55,7 +56,8 @@ impl Orchestrator {
             agent: sys.agent(bench).1.clone(),
             iteration,
             index,
-            context: context.iter().map(|(id, _)| id.clone()).collect(),
+            context: context_ids,
+            context_text,
             seed: self.cfg.base.experiment.seed,
         };
         let key = spec.key();
@@ -397,7 +399,7 @@ impl Orchestrator {
         let sc = &self.cfg.base.sandbox;
         let mut spec = SandboxSpec {
             image,
-            network: sc.network && role == "rollout",
+            network: self.cfg.base.rollout_network() && role == "rollout",
             name_hint: Some(format!("{role}-{hint}")),
             ..SandboxSpec::default()
         };

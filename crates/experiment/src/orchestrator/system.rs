@@ -7,10 +7,15 @@
 
 use std::sync::Arc;
 
-use agentscale_agents::{Agent, AgentConfig, AgentKind as AKind, TemplatePaths};
+use agentscale_agents::{
+    Agent, AgentConfig, AgentKind as AKind, AgentProfile as AProfile, ShellMode as AShell,
+    TemplatePaths,
+};
 use agentscale_core::Benchmark;
 use agentscale_core::model::Model;
-use agentscale_scaling::rtv::{Leftover, Pairing as SPairing, TieBreak as STieBreak};
+use agentscale_scaling::rtv::{
+    DisplayOrder as SDisplay, Leftover, Pairing as SPairing, TieBreak as STieBreak,
+};
 use agentscale_scaling::{
     ContextMode as SContext, LlmJudge, LlmSummarizer, PdrConfig, SelectionMethod, SummarizerConfig,
     TournamentConfig,
@@ -19,8 +24,8 @@ use agentscale_scaling::{
 use super::records::ModelIdentity;
 use super::{Backends, RunError};
 use crate::config::{
-    AgentKind, AgentSection, Byes, ContextMode, ExperimentConfig, LoadedConfig, Method,
-    ModelSection, Pairing, ScalingSection, Selector, TieBreak,
+    AgentKind, AgentProfile, AgentSection, Byes, ContextMode, DisplayOrder, ExperimentConfig,
+    LoadedConfig, Method, ModelSection, Pairing, ScalingSection, Selector, ShellMode, TieBreak,
 };
 
 /// One agent model under one sweep configuration.
@@ -94,7 +99,20 @@ pub fn to_agent_config(
     c.observation_max_chars = a.observation_limit;
     c.max_format_errors = a.max_format_errors;
     c.temperature = a.temperature.or(model.and_then(|m| m.temperature));
-    c.max_tokens = model.and_then(|m| m.max_tokens);
+    c.max_tokens = a.max_tokens.or(model.and_then(|m| m.max_tokens));
+    if matches!(kind, AKind::Bash | AKind::BashTools) {
+        c.profile = a.profile.map(|p| match p {
+            AgentProfile::Agentscale => AProfile::Agentscale,
+            AgentProfile::Reference => AProfile::Reference,
+        });
+        c.shell = a.shell.map(|s| match s {
+            ShellMode::Plain => AShell::Plain,
+            ShellMode::Login => AShell::Login,
+            ShellMode::BashEnv => AShell::BashEnv,
+        });
+        c.fallback_git_diff = a.fallback_git_diff;
+        c.action_fence.clone_from(&a.action_fence);
+    }
     let t = &a.templates;
     c.templates = TemplatePaths {
         system: t.system.clone(),
@@ -107,7 +125,20 @@ pub fn to_agent_config(
     c
 }
 
-/// The scaling crate's tournament config.
+/// The scaling crate's tournament config of an experiment.
+pub fn to_tournament_of(c: &ExperimentConfig) -> TournamentConfig {
+    TournamentConfig {
+        display_order: match c.display_order() {
+            DisplayOrder::Counterbalanced => SDisplay::Counterbalanced,
+            DisplayOrder::Shuffled => SDisplay::Shuffled,
+            DisplayOrder::Fixed => SDisplay::Fixed,
+        },
+        ..to_tournament(&c.scaling)
+    }
+}
+
+/// The scaling crate's tournament config (the display order from `shuffle` alone; see
+/// [`to_tournament_of`]).
 pub fn to_tournament(s: &ScalingSection) -> TournamentConfig {
     TournamentConfig {
         group_size: s.group_size as usize,
@@ -121,12 +152,18 @@ pub fn to_tournament(s: &ScalingSection) -> TournamentConfig {
             Pairing::Random => SPairing::SeededRandom,
             Pairing::Sequential => SPairing::InOrder,
         },
-        shuffle_display: s.shuffle,
+        display_order: if s.shuffle {
+            SDisplay::Counterbalanced
+        } else {
+            SDisplay::Fixed
+        },
         leftover: match s.byes {
             Byes::Bye => Leftover::Bye,
             Byes::SmallGroup => Leftover::SmallGroup,
         },
         judge_temperature: s.judge_temperature,
+        judge_max_tokens: s.judge_max_tokens,
+        judge_sees_patch: s.judge_sees_patch.unwrap_or(false),
         invalid_vote_reasks: s.invalid_vote_reasks,
         exact: !(s.early_stop || s.collapse_identical),
         early_stop: Some(s.early_stop),
@@ -164,6 +201,7 @@ pub fn to_summarizer(s: &ScalingSection) -> SummarizerConfig {
     SummarizerConfig {
         max_retries: s.summary_retries,
         temperature: s.summarizer_temperature,
+        max_tokens: s.summarizer_max_tokens,
         ..SummarizerConfig::default()
     }
 }
@@ -202,7 +240,7 @@ pub fn build_systems(cfg: &LoadedConfig, backends: &Backends) -> Result<Vec<Syst
     let several_points = cfg.points.len() > 1;
     for point in &cfg.points {
         let c = &point.config;
-        let tournament = to_tournament(&c.scaling);
+        let tournament = to_tournament_of(c);
         tournament
             .validate("scaling")
             .map_err(|e| RunError::Config(e.to_string()))?;

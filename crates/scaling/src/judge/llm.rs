@@ -73,6 +73,8 @@ struct JudgeCtx<'a> {
     benchmark: &'a str,
     task: &'a str,
     n: usize,
+    /// True when the solutions' patches are shown (SWE-bench with `judge_sees_patch`).
+    show_patch: bool,
     solutions: Vec<SolutionCtx>,
 }
 
@@ -106,11 +108,13 @@ fn render_messages(
     task: &SelectionTask,
     shown: &[&Candidate],
     max_patch_chars: usize,
+    show_patch: bool,
 ) -> Result<Vec<Message>, ScalingError> {
     let ctx = JudgeCtx {
         benchmark: task.benchmark.as_str(),
         task: &task.text,
         n: shown.len(),
+        show_patch: show_patch && task.benchmark == Benchmark::SweBench,
         solutions: shown
             .iter()
             .enumerate()
@@ -134,7 +138,9 @@ pub(crate) fn check_templates(prompts: &Prompts) -> Result<(), ScalingError> {
     };
     for benchmark in [Benchmark::SweBench, Benchmark::TerminalBench] {
         let task = SelectionTask::new("t", benchmark, "do it");
-        render_messages(prompts, &task, &[&c, &c], 1000)?;
+        for show_patch in [false, true] {
+            render_messages(prompts, &task, &[&c, &c], 1000, show_patch)?;
+        }
     }
     prompts.judge_retry.render(&RetryCtx { error: "e", n: 2 })?;
     Ok(())
@@ -148,7 +154,13 @@ impl Judge for LlmJudge {
         shown: &[&Candidate],
         settings: &JudgeSettings,
     ) -> Result<JudgeRequest, ScalingError> {
-        let messages = render_messages(&self.prompts, task, shown, settings.max_patch_chars)?;
+        let messages = render_messages(
+            &self.prompts,
+            task,
+            shown,
+            settings.max_patch_chars,
+            settings.show_patch,
+        )?;
         let sampling = Sampling {
             temperature: Some(settings.temperature),
             max_tokens: settings.max_tokens,

@@ -5,7 +5,8 @@
 //! without a valid verdict up to the configured bound and then returning an invalid vote; it
 //! never defaults to a candidate. [`LlmJudge`] is the model-backed implementation: the rubric
 //! prompt (disqualifiers first), the candidates as "Solution 1..G" with their summaries and,
-//! on SWE-bench, their patches, and the strict parser of [`verdict`].
+//! on SWE-bench with `judge_sees_patch`, their patches (the paper's comparator reads the
+//! summaries only, the default), and the parser of [`verdict`].
 
 pub mod llm;
 pub mod verdict;
@@ -35,6 +36,10 @@ pub struct JudgeSettings {
     pub max_reasks: u32,
     /// Longest patch shown per solution.
     pub max_patch_chars: usize,
+    /// Show each solution's patch (SWE-bench) next to its summary. Off by default: the
+    /// paper's comparator reads the summaries only.
+    #[serde(default)]
+    pub show_patch: bool,
 }
 
 impl JudgeSettings {
@@ -45,6 +50,7 @@ impl JudgeSettings {
             max_tokens: c.judge_max_tokens,
             max_reasks: c.invalid_vote_reasks,
             max_patch_chars: c.max_patch_chars,
+            show_patch: c.judge_sees_patch,
         }
     }
 }

@@ -39,6 +39,23 @@ pub enum Leftover {
     SmallGroup,
 }
 
+/// The order in which a group's members are shown to the judge, vote by vote. The paper
+/// does not say; recorded in every run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DisplayOrder {
+    /// Vote `i` shows a seeded base order rotated by `i` places, so that across a group's
+    /// votes every member is shown first (and in every other position) equally often, and
+    /// in any prefix of the votes (early stop) the counts differ by at most one (default).
+    #[default]
+    Counterbalanced,
+    /// An independent seeded shuffle for every vote (one member may be shown first in most
+    /// votes by chance).
+    Shuffled,
+    /// The group's own order for every vote (position bias goes straight into the result).
+    Fixed,
+}
+
 /// The configuration of one tournament (config: `[scaling.tournament]`).
 ///
 /// N is the number of candidates given; `survivors` is how many the tournament stops at
@@ -59,8 +76,8 @@ pub struct TournamentConfig {
     pub tie_break: TieBreak,
     /// Pairing between rounds.
     pub pairing: Pairing,
-    /// Reshuffle the display order inside a group for every vote (cancels position bias).
-    pub shuffle_display: bool,
+    /// The display order inside a group, vote by vote (cancels position bias).
+    pub display_order: DisplayOrder,
     /// Leftover candidates when the population does not divide by G.
     pub leftover: Leftover,
     /// Judge sampling temperature (> 0 so that the V votes are independent samples).
@@ -72,6 +89,9 @@ pub struct TournamentConfig {
     pub invalid_vote_reasks: u32,
     /// Longest patch shown to the judge per solution (head and tail kept).
     pub max_patch_chars: usize,
+    /// Show the judge each solution's patch next to its summary (SWE-bench). Off by default:
+    /// the paper's comparator reads the summaries only.
+    pub judge_sees_patch: bool,
     /// The paper's method exactly: no early stop, no collapse of identical patches.
     pub exact: bool,
     /// Stop voting in a group once no remaining vote can change its winner.
@@ -92,12 +112,13 @@ impl Default for TournamentConfig {
             survivors: 1,
             tie_break: TieBreak::default(),
             pairing: Pairing::default(),
-            shuffle_display: true,
+            display_order: DisplayOrder::default(),
             leftover: Leftover::default(),
             judge_temperature: 1.0,
             judge_max_tokens: None,
             invalid_vote_reasks: 2,
             max_patch_chars: 30_000,
+            judge_sees_patch: false,
             exact: true,
             early_stop: None,
             collapse_identical_patches: None,
@@ -218,9 +239,9 @@ impl TournamentConfig {
                 self.votes
             ));
         }
-        if !self.shuffle_display {
+        if self.display_order == DisplayOrder::Fixed {
             w.push(
-                "shuffle_display = false: the judge's position bias goes straight into the result"
+                "display_order = fixed: the judge's position bias goes straight into the result"
                     .to_string(),
             );
         }

@@ -41,7 +41,7 @@ impl EngineRules {
                 votes: c.votes,
                 early_stop: c.early_stop_enabled(),
                 tie_break: c.tie_break,
-                shuffle_display: c.shuffle_display,
+                display: c.display_order,
             },
         }
     }

@@ -17,7 +17,7 @@
 use agentscale_core::rng::Rng;
 use agentscale_core::vote::{GroupDecision, VoteKind};
 
-use super::config::TieBreak;
+use super::config::{DisplayOrder, TieBreak};
 
 /// One vote to ask.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,8 +97,8 @@ pub struct GroupRules {
     pub early_stop: bool,
     /// Tie-break policy.
     pub tie_break: TieBreak,
-    /// Reshuffle the display order for every vote.
-    pub shuffle_display: bool,
+    /// The display order, vote by vote.
+    pub display: DisplayOrder,
 }
 
 /// One group's vote in progress.
@@ -119,8 +119,7 @@ impl GroupState {
     /// A group of `members` (candidate indices, at least two). `key` names the group for its
     /// random streams (the task and the members' ids).
     pub fn new(members: Vec<usize>, rules: GroupRules, seed: u64, key: String) -> Self {
-        let display_rng = rules
-            .shuffle_display
+        let display_rng = (rules.display != DisplayOrder::Fixed)
             .then(|| Rng::derive(seed, &format!("rtv-display/{key}")));
         Self {
             members,
@@ -160,10 +159,26 @@ impl GroupState {
         counts
     }
 
-    fn display(&mut self, of: &[usize]) -> Vec<usize> {
+    /// The display order of regular vote `vote_index`.
+    fn display(&mut self, of: &[usize], vote_index: u32) -> Vec<usize> {
         let mut shown = of.to_vec();
-        if let Some(rng) = &mut self.display_rng {
-            rng.shuffle(&mut shown);
+        match self.rules.display {
+            DisplayOrder::Fixed => {}
+            DisplayOrder::Shuffled => {
+                if let Some(rng) = &mut self.display_rng {
+                    rng.shuffle(&mut shown);
+                }
+            }
+            DisplayOrder::Counterbalanced => {
+                // One seeded base order per group (drawn from a fresh stream, so it does not
+                // depend on how many votes were handed out), rotated by the vote index.
+                Rng::derive(self.seed, &format!("rtv-display-base/{}", self.key))
+                    .shuffle(&mut shown);
+                if !shown.is_empty() {
+                    let len = shown.len();
+                    shown.rotate_left(vote_index as usize % len);
+                }
+            }
         }
         shown
     }
@@ -208,7 +223,7 @@ impl GroupState {
             let members = self.members.clone();
             let mut planned = Vec::with_capacity(wave as usize);
             for _ in 0..wave {
-                let shown = self.display(&members);
+                let shown = self.display(&members, self.issued);
                 planned.push(PlannedVote {
                     vote_index: self.issued,
                     kind: VoteKind::Regular,
@@ -295,7 +310,7 @@ impl GroupState {
             return None;
         }
         let mut shown = tied.clone();
-        if self.rules.shuffle_display {
+        if self.rules.display != DisplayOrder::Fixed {
             Rng::derive(self.seed, &format!("rtv-tie/{}", self.key)).shuffle(&mut shown);
         }
         Some(PlannedVote {
@@ -382,7 +397,7 @@ mod tests {
             votes,
             early_stop,
             tie_break,
-            shuffle_display: true,
+            display: DisplayOrder::Shuffled,
         }
     }
 
@@ -403,6 +418,83 @@ mod tests {
             asked.extend(wave);
         }
         (g.decision().cloned().unwrap(), asked)
+    }
+
+    /// How often each member is shown first in `votes`.
+    fn first_counts(members: &[usize], votes: &[PlannedVote]) -> Vec<usize> {
+        members
+            .iter()
+            .map(|m| votes.iter().filter(|v| v.shown.first() == Some(m)).count())
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counterbalanced_shows_each_member_first_equally_often(
+            g in 2usize..9, v in 1u32..40, seed in proptest::prelude::any::<u64>(),
+            early_stop in proptest::prelude::any::<bool>(), pick in 0usize..9,
+        ) {
+            let members: Vec<usize> = (0..g).map(|i| i * 3 + 1).collect();
+            let rules = GroupRules {
+                votes: v,
+                early_stop,
+                tie_break: TieBreak::Coin,
+                display: DisplayOrder::Counterbalanced,
+            };
+            let mut group = GroupState::new(members.clone(), rules, seed, format!("t/{seed}"));
+            let favourite = members[pick % g];
+            let (_, asked) = play(&mut group, |_, _| Some(favourite));
+            for (p, vote) in asked.iter().enumerate() {
+                // every vote shows every member once
+                let mut sorted = vote.shown.clone();
+                sorted.sort_unstable();
+                proptest::prop_assert_eq!(&sorted, &members);
+                // in every prefix (early stop ends anywhere) the counts differ by at most one
+                let counts = first_counts(&members, &asked[..=p]);
+                let (lo, hi) = (counts.iter().min().copied(), counts.iter().max().copied());
+                proptest::prop_assert!(hi.zip(lo).is_some_and(|(h, l)| h - l <= 1), "{counts:?}");
+            }
+            if !early_stop && (v as usize).is_multiple_of(g) {
+                let want = vec![v as usize / g; g];
+                proptest::prop_assert_eq!(first_counts(&members, &asked), want);
+                // and every member takes every position equally often
+                for pos in 0..g {
+                    for m in &members {
+                        let n = asked.iter().filter(|x| x.shown[pos] == *m).count();
+                        proptest::prop_assert_eq!(n, v as usize / g);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shuffled_can_show_one_member_first_far_more_often_and_fixed_never_moves() {
+        let mut worst = 0;
+        for seed in 0..200 {
+            let rules = GroupRules {
+                votes: 8,
+                early_stop: false,
+                tie_break: TieBreak::Coin,
+                display: DisplayOrder::Shuffled,
+            };
+            let mut group = GroupState::new(vec![0, 1], rules, seed, "t/a|b".into());
+            let (_, asked) = play(&mut group, |_, s| Some(s[0]));
+            worst = worst.max(first_counts(&[0, 1], &asked)[0]);
+        }
+        assert!(
+            worst >= 6,
+            "the old per-vote reshuffle is unbalanced by chance"
+        );
+        let rules = GroupRules {
+            votes: 4,
+            early_stop: false,
+            tie_break: TieBreak::Coin,
+            display: DisplayOrder::Fixed,
+        };
+        let mut group = GroupState::new(vec![5, 2], rules, 1, "t/a|b".into());
+        let (_, asked) = play(&mut group, |_, s| Some(s[0]));
+        assert!(asked.iter().all(|v| v.shown == vec![5, 2]));
     }
 
     #[test]

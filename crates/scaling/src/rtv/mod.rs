@@ -14,7 +14,7 @@ pub mod group;
 pub mod run;
 pub mod schedule;
 
-pub use config::{Leftover, Pairing, TieBreak, TournamentConfig};
+pub use config::{DisplayOrder, Leftover, Pairing, TieBreak, TournamentConfig};
 pub use run::{
     CollapsedCandidates, RoundRecord, TournamentInput, TournamentResult, TournamentStats,
     continue_tournament, run_tournament,

@@ -139,7 +139,7 @@ pub fn simulate(setting: &SimSetting, trials: u64, seed: u64) -> SimRow {
             votes,
             early_stop: false,
             tie_break: TieBreak::ExtraVoteThenCoin,
-            shuffle_display: true,
+            display: crate::rtv::DisplayOrder::Shuffled,
         },
     };
     let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();

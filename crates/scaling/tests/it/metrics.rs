@@ -19,7 +19,7 @@ async fn accuracy_by_round_pooled_position_bias_and_scores() {
     let cfg = TournamentConfig {
         votes: 1,
         pairing: Pairing::InOrder,
-        shuffle_display: false,
+        display_order: agentscale_scaling::rtv::DisplayOrder::Fixed,
         ..TournamentConfig::default()
     };
     let model = judge_model(|shown, _, _| {

@@ -119,6 +119,54 @@ async fn single_gives_each_rollout_its_own_summary() {
     assert!(next.select_k.is_none());
 }
 
+#[tokio::test]
+async fn single_pairs_by_rollout_identity_after_an_infrastructure_failure() {
+    let model = hashed_judge();
+    let j = judge(&model);
+    // Earlier rollouts 0..4; rollout 1 failed through the infrastructure: candidates are
+    // r0, r2, r3 (their ids are rN, their origins N).
+    let all = cands(4);
+    let c = vec![all[0].clone(), all[2].clone(), all[3].clone()];
+    let next = driver(ContextMode::Single, 4, 1, &j, &NoStore)
+        .next_contexts_from(&task(), &c, &[0, 2, 3], 4, 0, 6)
+        .await
+        .unwrap();
+    let ids: Vec<Vec<String>> = next
+        .contexts
+        .iter()
+        .map(|x| x.summary_ids.clone())
+        .collect();
+    assert_eq!(ids[0], vec!["r0/summary"]);
+    assert!(
+        ids[1].is_empty(),
+        "rollout 1 has no summary of its own: {ids:?}"
+    );
+    assert_eq!(ids[2], vec!["r2/summary"], "not r3's (the old i % usable)");
+    assert_eq!(ids[3], vec!["r3/summary"]);
+    assert_eq!(
+        ids[4],
+        vec!["r0/summary"],
+        "wraps over the 4 earlier rollouts"
+    );
+    assert!(ids[5].is_empty());
+    for (i, ctx) in next.contexts.iter().enumerate() {
+        for s in &ctx.summaries {
+            assert_eq!(s.rollout_id, format!("r{}", i % 4));
+        }
+    }
+    // Origins that do not match the candidates are an input error, not a wrong pairing.
+    let e = driver(ContextMode::Single, 4, 1, &j, &NoStore)
+        .next_contexts_from(&task(), &c, &[0, 2], 4, 0, 6)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("rollout indices"), "{e}");
+    let e = driver(ContextMode::Single, 4, 1, &j, &NoStore)
+        .next_contexts_from(&task(), &c, &[0, 2, 4], 4, 0, 6)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("below 4"), "{e}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 

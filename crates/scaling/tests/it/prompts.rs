@@ -54,6 +54,35 @@ fn judge_prompt_swe_bench() {
 }
 
 #[test]
+fn judge_reads_summaries_only_unless_the_patch_is_opted_in() {
+    let j = LlmJudge::offline("judge-model", Arc::new(Prompts::embedded()));
+    let c = two();
+    let patch = c[0].patch.clone().unwrap();
+    let line = patch
+        .lines()
+        .find(|l| l.starts_with('+') && l.len() > 4)
+        .unwrap();
+    let default = JudgeSettings::from_config(&TournamentConfig::default());
+    assert!(
+        !default.show_patch,
+        "the paper's comparator reads summaries"
+    );
+    let req = j.prepare(&task(), &[&c[0], &c[1]], &default).unwrap();
+    let text = show(&req.messages);
+    assert!(!text.contains("## Patch") && !text.contains(line), "{text}");
+    assert!(text.contains(&c[0].summary));
+    let opted = JudgeSettings::from_config(&TournamentConfig {
+        judge_sees_patch: true,
+        ..TournamentConfig::default()
+    });
+    let with_patch = j.prepare(&task(), &[&c[0], &c[1]], &opted).unwrap();
+    let text = show(&with_patch.messages);
+    assert!(text.contains("## Patch") && text.contains(line), "{text}");
+    assert_ne!(req.prompt_hash, with_patch.prompt_hash);
+    insta::assert_snapshot!("judge_prompt_swe_bench_with_patch", text);
+}
+
+#[test]
 fn judge_prompt_terminal_bench_shows_no_patches() {
     let j = LlmJudge::offline("judge-model", Arc::new(Prompts::embedded()));
     let c = two();
@@ -79,6 +108,7 @@ fn long_patches_are_clipped_for_the_judge() {
     ));
     let settings = JudgeSettings {
         max_patch_chars: 1_000,
+        show_patch: true,
         ..JudgeSettings::from_config(&TournamentConfig::default())
     };
     let req = j.prepare(&task(), &[&c[0], &c[1]], &settings).unwrap();

@@ -167,7 +167,8 @@ async fn invalid_replies_are_reasked_then_recorded_invalid_and_never_default() {
         seed: 3,
     };
     // Never a valid verdict: every vote takes 1 + 2 re-asks, the tie-break vote too.
-    let model = judge_model(|_, _, _| "**Final verdict: Solution 1**".to_string());
+    // (`**Final verdict: Solution 1**` is a valid verdict; a negated one never is.)
+    let model = judge_model(|_, _, _| "Final verdict: not Solution 1".to_string());
     let r = run_tournament(&input, &config(2, 4, 1), &judge(&model), &NoStore)
         .await
         .unwrap();
@@ -183,7 +184,7 @@ async fn invalid_replies_are_reasked_then_recorded_invalid_and_never_default() {
             .error
             .as_deref()
             .unwrap()
-            .contains("not exactly")
+            .contains("not of the form")
     );
     let g = &r.rounds[0].groups[0];
     assert_eq!((g.invalid_votes, g.counts.clone()), (4, vec![0, 0]));
@@ -197,7 +198,7 @@ async fn invalid_replies_are_reasked_then_recorded_invalid_and_never_default() {
     let reask = &model.requests()[1];
     let last = &reask.messages.last().unwrap().content;
     assert!(
-        last.contains("not exactly") && last.contains("Final verdict: Solution N"),
+        last.contains("not of the form") && last.contains("Final verdict: Solution N"),
         "{last}"
     );
 
