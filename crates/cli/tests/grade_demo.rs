@@ -210,6 +210,9 @@ fn broken_and_unsafe_patches_are_errors_with_reasons() {
         s(dir.path()),
         "--run-id",
         "bad",
+        // strict: patch hygiene before any container (v4.1 leaves it to the apply chain)
+        "--mode",
+        "strict",
     ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let v = json(&o);

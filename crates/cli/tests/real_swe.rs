@@ -77,7 +77,16 @@ fn build_swe(ds: &Path, repos: &Path, ids: &[&str]) -> Vec<serde_json::Value> {
         "build-swe failed: {j:#}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    j["images"].as_array().unwrap().clone()
+    // in the order of `ids` (the command prints the dataset's order)
+    let rows = j["images"].as_array().unwrap();
+    ids.iter()
+        .map(|id| {
+            rows.iter()
+                .find(|r| r["instance_id"] == *id)
+                .unwrap_or_else(|| panic!("no row for {id}: {j:#}"))
+                .clone()
+        })
+        .collect()
 }
 
 fn sh_in(image: &str, script: &str) -> String {

@@ -175,7 +175,8 @@ async fn sigkill_at_random_points_then_resume_gives_the_same_tables() {
     let mut rng = Rng::new(seed);
     let b = dir.path().join("b");
     let mut kills = 0;
-    for _ in 0..4 {
+    let spawns = 4;
+    for _ in 0..spawns {
         let delay = Duration::from_millis(300 + rng.below(1_700));
         let mut child = command(&cfg, &b).spawn().unwrap();
         if tokio::time::timeout(delay, child.wait()).await.is_err() {
@@ -224,5 +225,7 @@ async fn sigkill_at_random_points_then_resume_gives_the_same_tables() {
         .iter()
         .filter(|e| e["event"]["kind"] == "run_started")
         .count();
-    assert_eq!(starts, kills + 1);
+    // every process logs its start, killed or not (a run that finished before its kill is
+    // simply resumed, complete, by the next one)
+    assert_eq!(starts, spawns + 1);
 }

@@ -203,6 +203,7 @@ pub fn orchestrator_with(
     provider: Arc<dyn SandboxProvider>,
     grader: Arc<dyn GradeBackend>,
 ) -> Orchestrator {
+    std::fs::create_dir_all(dir).unwrap();
     let file = dir.join("exp.toml");
     std::fs::write(&file, text).unwrap();
     let cfg = load(&file, &LoadOptions::default()).unwrap();
