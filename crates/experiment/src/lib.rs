@@ -15,6 +15,7 @@
 pub mod backends;
 pub mod config;
 pub mod demo;
+pub mod estimate;
 pub mod orchestrator;
 pub mod reselect;
 pub mod run;
