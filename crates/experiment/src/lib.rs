@@ -17,6 +17,7 @@
 pub mod backends;
 pub mod config;
 pub mod demo;
+pub mod estimate;
 pub mod orchestrator;
 pub mod reselect;
 pub mod run;

@@ -33,6 +33,9 @@ pub struct RunRequest {
     pub run_id: Option<String>,
     /// A config given as text instead of a file (`agentscale demo`), named by `target`.
     pub config_text: Option<String>,
+    /// Run only the first this many of the selected tasks (a pilot of `--dry-run --pilot K`;
+    /// the run directory is the full run's, so the full run reuses the pilot's work).
+    pub first_tasks: Option<usize>,
 }
 
 /// Why a run could not be prepared.
@@ -92,6 +95,27 @@ struct RunJson<'a> {
 
 /// Load the config of a request.
 pub fn load_config(req: &RunRequest) -> Result<(LoadedConfig, PathBuf, String), PrepareError> {
+    load_config_with(req, LoadOptions::default())
+}
+
+/// Load the config of a request for a dry run: API keys need not be set (nothing calls a
+/// model).
+pub fn load_config_without_keys(
+    req: &RunRequest,
+) -> Result<(LoadedConfig, PathBuf, String), PrepareError> {
+    load_config_with(
+        req,
+        LoadOptions {
+            env_has: Arc::new(|_| true),
+            ..LoadOptions::default()
+        },
+    )
+}
+
+fn load_config_with(
+    req: &RunRequest,
+    base: LoadOptions,
+) -> Result<(LoadedConfig, PathBuf, String), PrepareError> {
     let t = &req.target;
     if req.config_text.is_none() && t.is_dir() {
         let run_toml = t.join("run.toml");
@@ -109,7 +133,7 @@ pub fn load_config(req: &RunRequest) -> Result<(LoadedConfig, PathBuf, String), 
                 t.display()
             )));
         }
-        let cfg = config::load(&run_toml, &LoadOptions::default())?;
+        let cfg = config::load(&run_toml, &base)?;
         let run_id = t
             .file_name()
             .map_or_else(|| cfg.run_id(), |n| n.to_string_lossy().into_owned());
@@ -118,7 +142,7 @@ pub fn load_config(req: &RunRequest) -> Result<(LoadedConfig, PathBuf, String), 
     let opts = LoadOptions {
         profiles: req.profiles.clone(),
         overrides: req.overrides.clone(),
-        ..LoadOptions::default()
+        ..base
     };
     let cfg = match &req.config_text {
         Some(text) => config::load_str(t, text, &opts)?,
@@ -218,6 +242,9 @@ pub async fn prepare(
 ) -> Result<Prepared, PrepareError> {
     let (mut cfg, run_dir, run_id) = load_config(req)?;
     let mut tasks = load_tasks(&cfg.base)?;
+    if let Some(k) = req.first_tasks {
+        tasks.truncate(k.max(1));
+    }
     if cfg.base.sandbox.backend == crate::config::SandboxBackend::Docker
         && cfg.base.swe_images.repos.is_some()
     {

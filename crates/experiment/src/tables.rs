@@ -136,6 +136,10 @@ impl Build<'_> {
                     continue;
                 };
                 summary_to_rollout.insert(s.record.id.clone(), s.rollout_key.clone());
+                self.data.texts.summaries.insert(
+                    self.rid(system, &s.rollout_key),
+                    agentscale_scaling::summary::summary_text(&s.record),
+                );
                 let (cost, unknown) = cost_cells(&s.record.cost);
                 self.data.summaries.push(SummaryRow {
                     system: system.to_string(),
@@ -257,7 +261,7 @@ impl Build<'_> {
                 .find(|g| g.round == v.round && g.group == v.group)
                 .map_or_else(|| v.shown.clone(), |g| g.members.clone());
             let (cost, unknown) = cost_cells(&v.cost);
-            self.data.votes.push(VoteRow {
+            let row = VoteRow {
                 system: system.to_string(),
                 task_id: task.to_string(),
                 iteration: s.iteration,
@@ -279,7 +283,14 @@ impl Build<'_> {
                 output_tokens: v.usage.output_tokens,
                 cost_usd: cost,
                 unknown_cost_calls: unknown,
-            });
+            };
+            if let Some(a) = v.attempts.last() {
+                self.data.texts.replies.insert(
+                    agentscale_report::tables::Texts::vote_key(&row),
+                    a.reply.clone(),
+                );
+            }
+            self.data.votes.push(row);
         }
     }
 }

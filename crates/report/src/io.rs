@@ -393,6 +393,7 @@ pub fn read_run_dir(dir: &Path) -> Result<RunData, ReportError> {
         votes: read_rows::<VoteRow>(&tables)?.unwrap_or_default(),
         selections: read_rows::<SelectionRow>(&tables)?.unwrap_or_default(),
         timing: read_rows::<TimingRow>(&tables)?.unwrap_or_default(),
+        texts: crate::tables::Texts::default(),
     };
     data.normalize();
     Ok(data)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::build::{BuildOptions, Report, build_all};
 use crate::error::ReportError;
 use crate::io::{Format, RUN_JSON, TABLES_DIR, write_input_tables, write_table};
-use crate::tables::{Issue, RunData, RunMeta, RunSource};
+use crate::tables::{Issue, RunData, RunMeta, RunSource, Texts};
 
 /// Options of [`write_report`].
 #[derive(Debug, Clone)]
@@ -171,7 +171,15 @@ pub fn merge_runs(mut runs: Vec<RunData>) -> RunData {
             x.summary_id = rid(&x.summary_id);
             out.summaries.push(x);
         }
+        for (k, v) in r.texts.summaries {
+            out.texts.summaries.insert(rid(&k), v);
+        }
         for mut x in r.votes {
+            if let Some(reply) = r.texts.replies.get(&Texts::vote_key(&x)) {
+                let reply = reply.clone();
+                x.system = rename(&x.system);
+                out.texts.replies.insert(Texts::vote_key(&x), reply);
+            }
             x.system = rename(&x.system);
             x.candidates = x.candidates.iter().map(|c| rid(c)).collect();
             x.shown = x.shown.iter().map(|c| rid(c)).collect();

@@ -90,6 +90,7 @@ pub async fn run(args: DemoArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         overrides: args.set,
         run_id: None,
         config_text: Some(DEMO_CONFIG.to_string()),
+        first_tasks: None,
     };
     let code = super::run::execute(&req, global, args.json).await?;
     if !args.json && !global.quiet {

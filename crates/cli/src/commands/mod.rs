@@ -4,6 +4,7 @@ pub mod bench;
 pub mod dataset;
 pub mod demo;
 pub mod doctor;
+pub mod dry_run;
 pub mod grade;
 pub mod images;
 pub mod images_swe;

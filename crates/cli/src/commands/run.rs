@@ -5,7 +5,11 @@
 //! agentscale run CONFIG.toml [--set KEY=VALUE]... [--profile NAME]... [--run-id ID] [--json]
 //! agentscale run CONFIG.toml --show-reference-diff   # settings unlike mini-swe-agent's, why
 //! agentscale run results/<experiment>/<run-id>        # resume with the run's own run.toml
+//! agentscale run CONFIG.toml --dry-run [--from RUN]... [--pilot K] [--json]
 //! ```
+//!
+//! `--dry-run` starts nothing: it prints the calls, tokens, cost and wall-clock time the run
+//! would take (see [`super::dry_run`]).
 //!
 //! Progress goes to stderr (a bar per stage: rollouts, summaries, votes, grading, with counts,
 //! rates and the running cost); the summary goes to stdout (`--json`: one JSON object).
@@ -51,6 +55,18 @@ pub struct RunArgs {
     /// with its reason, and exit without running anything (exit 1 when one is unexplained).
     #[arg(long)]
     pub show_reference_diff: bool,
+    /// Start nothing: print per system and stage the rollouts, summaries and judge calls the
+    /// run would make, their tokens, cost and the wall-clock time (no API key, no Docker).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: take token figures from the calls stored in these earlier runs (run
+    /// directories or folders with tables/) of the same models (repeatable).
+    #[arg(long, value_name = "RUN", requires = "dry_run")]
+    pub from: Vec<PathBuf>,
+    /// With --dry-run: run the first K tasks for real (in the run's own directory, so the
+    /// full run reuses them), then extrapolate from their calls with an interval.
+    #[arg(long, value_name = "K", requires = "dry_run")]
+    pub pilot: Option<usize>,
 }
 
 /// Map a preparation error to its exit code.
@@ -74,7 +90,16 @@ pub async fn run(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<u8> {
         overrides: args.set,
         run_id: args.run_id,
         config_text: None,
+        first_tasks: None,
     };
+    if args.dry_run {
+        let opts = super::dry_run::DryRunArgs {
+            from: args.from,
+            pilot: args.pilot,
+            json: args.json,
+        };
+        return super::dry_run::run(&req, &opts, global).await;
+    }
     execute(&req, global, args.json).await
 }
 

@@ -136,6 +136,28 @@ pub struct RunData {
     pub grades: Vec<GradeRow>,
     /// Wall-clock durations.
     pub timing: Vec<TimingRow>,
+    /// Summary texts and judge replies for the tournament view (not a table: empty for runs
+    /// read from `tables/`).
+    pub texts: Texts,
+}
+
+/// The texts behind the tables, for reading decisions in `report.html`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Texts {
+    /// The rendered summary (as the judge saw it), by the summarized rollout's id.
+    pub summaries: BTreeMap<String, String>,
+    /// The judge's last reply of each vote, by [`Texts::vote_key`].
+    pub replies: BTreeMap<String, String>,
+}
+
+impl Texts {
+    /// The key of a vote's reply: its system, task, iteration, round, group and index.
+    pub fn vote_key(v: &VoteRow) -> String {
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            v.system, v.task_id, v.iteration, v.round, v.group, v.vote
+        )
+    }
 }
 
 impl RunData {
