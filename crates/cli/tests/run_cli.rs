@@ -186,6 +186,9 @@ fn the_paper_config_dry_runs_without_api_keys_docker_or_data() {
             "configs/paper/swe-verified-claude-opus-4.5.toml",
             "--set",
             "models[0].model=no-such-model-anywhere",
+            // the reference profile refuses an unpriced agent under a cost limit; run it uncapped
+            "--set",
+            "agent.unpriced=warn",
             "--dry-run",
             "--json",
         ])
